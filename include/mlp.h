@@ -1,0 +1,469 @@
+/*
+ * libmlp: multilayer perceptrons on OpenBLAS.
+ *
+ * This header is the whole contract: what is not declared here is not API.
+ * It compiles as C99 (-pedantic) and as C++.
+ *
+ * Conventions, for every function below unless it says otherwise:
+ * - Fallible functions return an mlp_status; MLP_OK (0) is success. On
+ *   failure nothing the caller owns has changed, no memory is leaked, and
+ *   mlp_last_error() describes the failure. The library never aborts, exits
+ *   or prints.
+ * - OUT parameters are written only on success.
+ * - Matrices are row-major float32: a batch X is (batch x n_in), a weight
+ *   matrix W is (n_out x n_in) like PyTorch's Linear.weight.
+ * - Layers are numbered from 0: layer i maps sizes[i] inputs to sizes[i+1]
+ *   outputs (the mathematics numbers them 1..L).
+ * - Threads: distinct handles are independent and may be used from distinct
+ *   threads at once. One handle is used by one thread at a time, except where
+ *   a function takes it as `const`, which any number of threads may call
+ *   concurrently (e.g. mlp_forward_ws with one workspace per thread).
+ */
+#ifndef MLP_H
+#define MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Version and export                                                 */
+/* ------------------------------------------------------------------ */
+
+#define MLP_VERSION_MAJOR 0
+#define MLP_VERSION_MINOR 1
+#define MLP_VERSION_PATCH 0
+#define MLP_VERSION_NUMBER \
+    (MLP_VERSION_MAJOR * 10000 + MLP_VERSION_MINOR * 100 + MLP_VERSION_PATCH)
+#define MLP__STR2(x) #x
+#define MLP__STR(x) MLP__STR2(x)
+#define MLP_VERSION_STRING \
+    MLP__STR(MLP_VERSION_MAJOR) "." MLP__STR(MLP_VERSION_MINOR) "." MLP__STR(MLP_VERSION_PATCH)
+
+#if defined(MLP_BUILDING) && defined(__GNUC__)
+#define MLP_API __attribute__((visibility("default")))
+#else
+#define MLP_API
+#endif
+
+/* The library's version as "MAJOR.MINOR.PATCH" (static storage). */
+MLP_API const char *mlp_version(void);
+/* MLP_VERSION_NUMBER of the library actually loaded. */
+MLP_API unsigned mlp_version_number(void);
+
+/* ------------------------------------------------------------------ */
+/* Status codes                                                       */
+/* ------------------------------------------------------------------ */
+
+/* One list generates the enum and mlp_strerror. Values are only appended. */
+#define MLP_STATUS_LIST(X)                                                          \
+    X(MLP_OK, 0, "success")                                                         \
+    X(MLP_ERR_NULL, 1, "a required pointer argument is NULL")                       \
+    X(MLP_ERR_ARGUMENT, 2, "an argument is outside its valid range")                \
+    X(MLP_ERR_SIZE, 3, "a size is zero, exceeds the 32-bit BLAS limit, or overflows") \
+    X(MLP_ERR_NOMEM, 4, "out of memory")                                            \
+    X(MLP_ERR_LAYER, 5, "layer index out of range")                                 \
+    X(MLP_ERR_ACTIVATION, 6, "unknown activation")                                  \
+    X(MLP_ERR_LOSS, 7, "unknown loss, or a loss that does not fit the output layer") \
+    X(MLP_ERR_LABEL, 8, "a class index is out of range")                            \
+    X(MLP_ERR_NONFINITE, 9, "NaN or infinity in the input")                         \
+    X(MLP_ERR_DIVERGED, 10, "training diverged: the loss or a weight became non-finite") \
+    X(MLP_ERR_IO, 11, "an input/output operation failed")                           \
+    X(MLP_ERR_FORMAT, 12, "malformed data file")                                    \
+    X(MLP_ERR_BAD_MAGIC, 13, "not a libmlp model file (bad magic number)")          \
+    X(MLP_ERR_VERSION, 14, "unsupported model file version")                        \
+    X(MLP_ERR_TRUNCATED, 15, "model file is truncated")                             \
+    X(MLP_ERR_CORRUPT, 16, "model file is corrupt")                                 \
+    X(MLP_ERR_CHECKSUM, 17, "model file checksum mismatch")                         \
+    X(MLP_ERR_TOO_LARGE, 18, "model or data too large")                             \
+    X(MLP_ERR_BUFFER, 19, "output buffer too small")                                \
+    X(MLP_ERR_OPTION, 20, "unknown option, or a value it does not take")           \
+    X(MLP_ERR_MISMATCH, 21, "shapes do not match the network")                     \
+    X(MLP_ERR_DEGENERATE, 22, "gradients are all zero: the check proves nothing")
+
+#define MLP__STATUS_ENUM(name, value, text) name = value,
+typedef enum mlp_status { MLP_STATUS_LIST(MLP__STATUS_ENUM) MLP_STATUS_END_ } mlp_status;
+#undef MLP__STATUS_ENUM
+
+/* A static description of a status; never NULL (unknown codes say so). */
+MLP_API const char *mlp_strerror(mlp_status status);
+/* The name of a status ("MLP_ERR_NOMEM"); never NULL. */
+MLP_API const char *mlp_status_name(mlp_status status);
+/* Details of the calling thread's most recent failure (like dlerror()):
+ * e.g. "layer 2: weights need 512 floats, got 511". Valid until the next
+ * libmlp call in the same thread; "" if none. Thread-local storage. */
+MLP_API const char *mlp_last_error(void);
+
+/* ------------------------------------------------------------------ */
+/* Activations, losses, initialisation                                */
+/* ------------------------------------------------------------------ */
+
+typedef enum mlp_activation {
+    MLP_ACT_IDENTITY = 0,
+    MLP_ACT_SIGMOID = 1,
+    MLP_ACT_TANH = 2,
+    MLP_ACT_RELU = 3,
+    MLP_ACT_LEAKY_RELU = 4, /* slope 0.01 below zero */
+    MLP_ACT_GELU = 5,       /* exact: x * Phi(x), Phi the normal CDF */
+    MLP_ACT_SOFTPLUS = 6,   /* log(1 + e^x) */
+    MLP_ACT_COUNT_
+} mlp_activation;
+
+typedef enum mlp_loss {
+    MLP_LOSS_MSE = 0,         /* 1/2 |o - y|^2, y: batch x n_out floats */
+    MLP_LOSS_SOFTMAX_CE = 1,  /* -log softmax(o)_y, y: batch int32 class indices */
+    MLP_LOSS_SIGMOID_CE = 2,  /* sum_k softplus(o_k) - y_k o_k, y: batch x n_out floats */
+    MLP_LOSS_COUNT_
+} mlp_loss;
+
+typedef enum mlp_init {
+    MLP_INIT_AUTO = 0, /* He normal for relu, leaky relu, gelu; Glorot uniform otherwise */
+    MLP_INIT_GLOROT_UNIFORM = 1,
+    MLP_INIT_GLOROT_NORMAL = 2,
+    MLP_INIT_HE_UNIFORM = 3,
+    MLP_INIT_HE_NORMAL = 4,
+    MLP_INIT_COUNT_
+} mlp_init;
+
+/* Names: "identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu",
+ * "softplus"; "mse", "softmax_cross_entropy", "sigmoid_cross_entropy".
+ * The name functions return static strings, NULL for unknown values. */
+MLP_API const char *mlp_activation_name(mlp_activation act);
+MLP_API mlp_status mlp_activation_parse(const char *name, mlp_activation *out);
+MLP_API const char *mlp_loss_name(mlp_loss loss);
+MLP_API mlp_status mlp_loss_parse(const char *name, mlp_loss *out);
+
+/* ------------------------------------------------------------------ */
+/* The network                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct mlp_network mlp_network;
+
+/* The largest dimension the library accepts: OpenBLAS takes 32-bit ints. */
+#define MLP_MAX_DIM ((size_t)2147483647)
+
+/* Creates a network of n_layers weight layers. sizes holds n_layers + 1
+ * entries (input size first); acts holds one activation per layer. The
+ * parameters are initialised with MLP_INIT_AUTO from the handle's RNG,
+ * seeded with seed. The loss defaults to MLP_LOSS_MSE, l2 to 0, dropout to 0.
+ * A workspace for batches of up to 64 rows is allocated (mlp_reserve grows
+ * it). *out receives the handle, owned by the caller (mlp_destroy). */
+MLP_API mlp_status mlp_create(mlp_network **out, size_t n_layers, const size_t *sizes,
+                              const mlp_activation *acts, uint64_t seed);
+/* Frees everything the handle owns. NULL is a no-op. */
+MLP_API void mlp_destroy(mlp_network *net);
+/* A deep copy (parameters, settings, RNG state, training state). */
+MLP_API mlp_status mlp_clone(const mlp_network *net, mlp_network **out);
+
+/* Re-initialises every weight (biases to 0) and reseeds the handle's RNG. */
+MLP_API mlp_status mlp_init_params(mlp_network *net, mlp_init scheme, uint64_t seed);
+
+/* Grows the network's own workspace to hold batches of max_batch rows.
+ * Batches larger than the workspace are processed in chunks, so this is a
+ * speed knob, never a limit. mlp_forward and mlp_loss_grad allocate nothing. */
+MLP_API mlp_status mlp_reserve(mlp_network *net, size_t max_batch);
+MLP_API size_t mlp_capacity(const mlp_network *net);
+
+/* Accessors. Out-of-range indices give 0 (or MLP_ACT_COUNT_). */
+MLP_API size_t mlp_num_layers(const mlp_network *net);
+MLP_API size_t mlp_layer_size(const mlp_network *net, size_t i); /* i in 0..n_layers */
+MLP_API size_t mlp_input_size(const mlp_network *net);
+MLP_API size_t mlp_output_size(const mlp_network *net);
+MLP_API mlp_activation mlp_layer_activation(const mlp_network *net, size_t layer);
+MLP_API size_t mlp_num_params(const mlp_network *net);
+
+/* Copy one layer's weights W (n_out x n_in, row-major; len == n_out * n_in)
+ * or bias b (len == n_out) out of or into the network. */
+MLP_API mlp_status mlp_get_weights(const mlp_network *net, size_t layer, float *W, size_t len);
+MLP_API mlp_status mlp_set_weights(mlp_network *net, size_t layer, const float *W, size_t len);
+MLP_API mlp_status mlp_get_bias(const mlp_network *net, size_t layer, float *b, size_t len);
+MLP_API mlp_status mlp_set_bias(mlp_network *net, size_t layer, const float *b, size_t len);
+
+/* The flat parameter and gradient arrays, mlp_num_params(net) floats each,
+ * owned by the network and valid until mlp_destroy. Layout: for each layer
+ * in order, W (row-major) then b. Writing through mlp_params() changes the
+ * network; mlp_grads() holds the gradient of the last mlp_loss_grad. */
+MLP_API float *mlp_params(mlp_network *net);
+MLP_API const float *mlp_params_const(const mlp_network *net);
+MLP_API float *mlp_grads(mlp_network *net);
+/* Offsets (in floats) of layer's W and b inside the flat arrays. */
+MLP_API size_t mlp_weights_offset(const mlp_network *net, size_t layer);
+MLP_API size_t mlp_bias_offset(const mlp_network *net, size_t layer);
+
+/* Settings carried by the network (and saved with it). */
+MLP_API mlp_status mlp_set_loss(mlp_network *net, mlp_loss loss);
+MLP_API mlp_loss mlp_get_loss(const mlp_network *net);
+/* lambda >= 0 in J = L + lambda/2 * sum ||W||_F^2 (biases not penalised). */
+MLP_API mlp_status mlp_set_l2(mlp_network *net, float lambda);
+MLP_API float mlp_get_l2(const mlp_network *net);
+/* Inverted dropout on the inputs of layer `layer` (0 = on x itself), with
+ * drop probability p in [0, 1). Active only inside the trainer. */
+MLP_API mlp_status mlp_set_dropout(mlp_network *net, size_t layer, float p);
+MLP_API float mlp_get_dropout(const mlp_network *net, size_t layer);
+/* Input scaling x' = (x - offset) * scale, per input feature, applied by
+ * every forward pass, so that a saved model predicts on raw inputs.
+ * offset and scale hold mlp_input_size(net) floats each; passing NULL for
+ * both removes the scaling. mlp_get_input_scaling fails with
+ * MLP_ERR_ARGUMENT when none is set. */
+MLP_API mlp_status mlp_set_input_scaling(mlp_network *net, const float *offset, const float *scale);
+MLP_API mlp_status mlp_get_input_scaling(const mlp_network *net, float *offset, float *scale);
+MLP_API int mlp_has_input_scaling(const mlp_network *net);
+
+/* ------------------------------------------------------------------ */
+/* Forward, loss and backward                                         */
+/* ------------------------------------------------------------------ */
+
+/* Y (batch x n_out) = the network's output for X (batch x n_in). Any batch
+ * size works. Uses the network's own workspace: one thread at a time. One
+ * sgemm per layer (sgemv for one row). NaN in X propagates to Y. */
+MLP_API mlp_status mlp_forward(mlp_network *net, const float *X, size_t batch, float *Y);
+
+/* A caller-owned inference workspace, so that several threads can run
+ * inference on one shared network: one workspace per thread. */
+typedef struct mlp_workspace mlp_workspace;
+MLP_API mlp_status mlp_workspace_create(const mlp_network *net, size_t max_batch,
+                                        mlp_workspace **out);
+MLP_API void mlp_workspace_destroy(mlp_workspace *ws);
+/* As mlp_forward, thread-safe for distinct workspaces. The workspace must
+ * come from a network of the same sizes (else MLP_ERR_MISMATCH). */
+MLP_API mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, const float *X,
+                                  size_t batch, float *Y);
+
+/* Targets, everywhere below: `targets` points to `batch` int32 class
+ * indices in [0, n_out) for MLP_LOSS_SOFTMAX_CE, and to batch x n_out floats
+ * for MLP_LOSS_MSE and MLP_LOSS_SIGMOID_CE (y in [0, 1] for the latter). */
+
+/* Computes J = mean loss + l2/2 * sum ||W||^2 with the network's loss and l2,
+ * writes it to *J (may be NULL) and fills mlp_grads(net) with dJ/dparams by
+ * error-term backpropagation. NaN or Inf in X or targets: MLP_ERR_NONFINITE.
+ * Allocates nothing; batches beyond the workspace run in chunks. */
+MLP_API mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch,
+                                 const void *targets, double *J);
+
+/* The penalty l2/2 * sum ||W||^2 alone. */
+MLP_API double mlp_penalty(const mlp_network *net);
+
+/* Mean loss L (without the penalty) and accuracy over n rows. Accuracy:
+ * argmax == class for softmax CE; every output thresholded at 0 matching
+ * y >= 0.5 for sigmoid CE; NaN for mse. Either output may be NULL. */
+MLP_API mlp_status mlp_evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
+                                double *loss, double *accuracy);
+
+/* ------------------------------------------------------------------ */
+/* Gradient check                                                     */
+/* ------------------------------------------------------------------ */
+
+/* One parameter block: a layer's W or its b. */
+typedef struct mlp_gradcheck_block {
+    double error;        /* ||g - fd|| / max(||g||, ||fd||) over the checked entries */
+    double grad_norm;    /* ||g|| (analytic, over the checked entries) */
+    double fd_norm;      /* ||fd|| (central differences) */
+    size_t worst_index;  /* flat index inside the block of the largest |g - fd| */
+    double worst_grad;   /* g and fd at worst_index */
+    double worst_fd;
+    size_t checked;      /* entries compared */
+    size_t skipped;      /* entries skipped because a ReLU-family kink was crossed */
+} mlp_gradcheck_block;
+
+/* Compares mlp_loss_grad's gradient with central differences of J (step
+ * eps; eps <= 0 picks 1e-3) for the network's loss and l2. blocks receives
+ * 2 * n_layers entries: W(0), b(0), W(1), b(1), ... max_per_block > 0 checks
+ * a random subset of that many entries per block (drawn from seed); 0
+ * checks all. A perturbation that moves any ReLU-family pre-activation
+ * across zero is skipped and counted. If every checked gradient of a block
+ * is zero on both sides, returns MLP_ERR_DEGENERATE (blocks still filled).
+ * The parameters are left exactly as they were. */
+MLP_API mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const void *targets,
+                                 double eps, size_t max_per_block, uint64_t seed,
+                                 mlp_gradcheck_block *blocks);
+
+/* ------------------------------------------------------------------ */
+/* The computation graph                                              */
+/* ------------------------------------------------------------------ */
+
+/* Writes the forward and backward graph as Graphviz DOT text (x, z(l),
+ * a(l), W(l), b(l), L, s, J, and the error terms delta(l) flowing back).
+ * mlp_graph_dot writes at most cap bytes including the terminating NUL into
+ * buf and sets *needed to the full size (NUL included); a too-small cap gives
+ * MLP_ERR_BUFFER (buf may be NULL with cap 0 to ask for the size). */
+MLP_API mlp_status mlp_graph_dot(const mlp_network *net, char *buf, size_t cap, size_t *needed);
+/* The same text to a stream the caller owns (never closed here). */
+MLP_API mlp_status mlp_graph_write(const mlp_network *net, FILE *f);
+
+/* ------------------------------------------------------------------ */
+/* BLAS threads (process-wide: OpenBLAS keeps one thread pool)        */
+/* ------------------------------------------------------------------ */
+
+MLP_API void mlp_set_num_threads(int n);
+MLP_API int mlp_get_num_threads(void);
+/* OpenBLAS's build configuration string (static storage). */
+MLP_API const char *mlp_blas_config(void);
+
+/* ------------------------------------------------------------------ */
+/* Training                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef enum mlp_optimizer {
+    MLP_OPT_SGD = 0,
+    MLP_OPT_MOMENTUM = 1,
+    MLP_OPT_NESTEROV = 2,
+    MLP_OPT_ADAM = 3,
+    MLP_OPT_ADAMW = 4, /* decoupled weight decay, distinct from l2 */
+    MLP_OPT_RMSPROP = 5,
+    MLP_OPT_COUNT_
+} mlp_optimizer;
+
+typedef enum mlp_schedule {
+    MLP_SCHED_CONSTANT = 0,
+    MLP_SCHED_STEP = 1,   /* lr * gamma^(epoch / step_epochs) */
+    MLP_SCHED_COSINE = 2, /* linear warm-up, then cosine to min_lr */
+    MLP_SCHED_COUNT_
+} mlp_schedule;
+
+/* Trainer options, set and read as doubles (enums and counts included). */
+typedef enum mlp_option {
+    MLP_OPTION_OPTIMIZER = 0,           /* mlp_optimizer; default Adam */
+    MLP_OPTION_LEARNING_RATE = 1,       /* default 1e-3 */
+    MLP_OPTION_MOMENTUM = 2,            /* momentum and Nesterov; default 0.9 */
+    MLP_OPTION_BETA1 = 3,               /* Adam, AdamW; default 0.9 */
+    MLP_OPTION_BETA2 = 4,               /* Adam, AdamW; default 0.999 */
+    MLP_OPTION_EPSILON = 5,             /* Adam, AdamW, RMSprop; default 1e-8 */
+    MLP_OPTION_WEIGHT_DECAY = 6,        /* AdamW decoupled decay; default 0.01 */
+    MLP_OPTION_RHO = 7,                 /* RMSprop decay; default 0.99 */
+    MLP_OPTION_SCHEDULE = 8,            /* mlp_schedule; default constant */
+    MLP_OPTION_WARMUP_STEPS = 9,        /* cosine warm-up, in steps; default 0 */
+    MLP_OPTION_STEP_EPOCHS = 10,        /* step decay period; default 10 */
+    MLP_OPTION_GAMMA = 11,              /* step decay factor; default 0.1 */
+    MLP_OPTION_MIN_LR = 12,             /* cosine floor; default 0 */
+    MLP_OPTION_CLIP_NORM = 13,          /* global-norm clipping; 0 = off (default) */
+    MLP_OPTION_BATCH_SIZE = 14,         /* default 128 */
+    MLP_OPTION_EPOCHS = 15,             /* default 10 */
+    MLP_OPTION_VALIDATION_FRACTION = 16, /* held out of X when no validation set is given; default 0 */
+    MLP_OPTION_PATIENCE = 17,           /* early stopping after this many epochs without improvement; 0 = off */
+    MLP_OPTION_MIN_DELTA = 18,          /* improvement that counts; default 0 */
+    MLP_OPTION_SHUFFLE = 19,            /* 1 = shuffle each epoch (default), 0 = keep order */
+    MLP_OPTION_CALLBACK_EVERY_BATCH = 20, /* 1 = also call the callback after each batch */
+    MLP_OPTION_COUNT_
+} mlp_option;
+
+typedef struct mlp_trainer mlp_trainer;
+
+/* What the callback sees. Fields are only ever appended. */
+typedef struct mlp_progress {
+    size_t epoch;          /* 1-based */
+    size_t epochs;         /* planned */
+    size_t batch;          /* 1-based batch within the epoch; == batches at epoch end */
+    size_t batches;
+    size_t step;           /* optimiser steps so far */
+    int epoch_end;         /* 1 at the end of an epoch, 0 after a batch */
+    double train_loss;     /* mean loss L over the epoch so far */
+    double objective;      /* mean J over the epoch so far */
+    double train_accuracy; /* over the epoch so far (NaN for mse) */
+    double val_loss;       /* NaN without a validation set or mid-epoch */
+    double val_accuracy;
+    double learning_rate;
+    double elapsed_s;      /* since mlp_train started */
+} mlp_progress;
+
+/* Return non-zero to stop training cleanly after this report. */
+typedef int (*mlp_callback)(const mlp_progress *progress, void *user);
+
+/* A trainer for net (which must outlive it). Allocates the optimiser state
+ * and every buffer a step needs, so that steps allocate nothing. */
+MLP_API mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out);
+MLP_API void mlp_trainer_destroy(mlp_trainer *tr);
+MLP_API mlp_status mlp_trainer_set(mlp_trainer *tr, mlp_option option, double value);
+MLP_API mlp_status mlp_trainer_get(const mlp_trainer *tr, mlp_option option, double *value);
+MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user);
+
+/* One optimiser step on one batch (dropout active); *J may be NULL. */
+MLP_API mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batch,
+                                    const void *targets, double *J);
+
+/* Mini-batch training for the configured epochs. X is n x n_in; the
+ * validation set (X_val, targets_val, n_val) may be NULL/0, and then
+ * MLP_OPTION_VALIDATION_FRACTION of X (the last rows after one shuffle) is
+ * held out. With patience > 0, stops early and restores the best weights.
+ * NaN or Inf in the data: MLP_ERR_NONFINITE before any step. A non-finite
+ * loss or weight: MLP_ERR_DIVERGED with the last good weights restored. */
+MLP_API mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
+                             const float *X_val, const void *targets_val, size_t n_val);
+
+/* After mlp_train: epochs run, best epoch (1-based, 0 if none), and why it
+ * stopped (0 = all epochs, 1 = early stopping, 2 = callback). */
+MLP_API size_t mlp_trainer_epochs_run(const mlp_trainer *tr);
+MLP_API size_t mlp_trainer_best_epoch(const mlp_trainer *tr);
+MLP_API int mlp_trainer_stop_reason(const mlp_trainer *tr);
+/* The per-epoch report of epoch (1-based) of the last mlp_train. */
+MLP_API mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress *out);
+
+/* ------------------------------------------------------------------ */
+/* Model files                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Format v1, little-endian, CRC-32 checked: see docs/FORMAT.md. Saving by
+ * path writes a temporary file beside the target and renames it over the
+ * target, so a failure never leaves a truncated model where a good one
+ * stood. Streams passed in are never closed by the library. */
+MLP_API mlp_status mlp_save(const mlp_network *net, const char *path);
+MLP_API mlp_status mlp_save_file(const mlp_network *net, FILE *f);
+/* Writes the file image into buf (cap bytes) and its size into *size; a too
+ * small cap gives MLP_ERR_BUFFER with *size set (buf may be NULL, cap 0). */
+MLP_API mlp_status mlp_save_buffer(const mlp_network *net, void *buf, size_t cap, size_t *size);
+MLP_API mlp_status mlp_load(mlp_network **out, const char *path);
+MLP_API mlp_status mlp_load_file(mlp_network **out, FILE *f);
+MLP_API mlp_status mlp_load_buffer(mlp_network **out, const void *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Data sets                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A data set: n rows of float features and either int32 class labels or
+ * float target values (or neither). Owned by the caller (mlp_dataset_destroy). */
+typedef struct mlp_dataset mlp_dataset;
+
+/* IDX images and labels (gzip-compressed or not), as MNIST and
+ * Fashion-MNIST ship them: images become rows of raw pixel values (0..255),
+ * labels int32 classes. labels_path may be NULL. */
+MLP_API mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
+                                        const char *labels_path);
+/* Numeric CSV, independent of the C locale ('.' decimal point). has_header:
+ * 1 yes, 0 no, -1 detect. label_column: the column holding the target (-1 =
+ * last, -2 = none); with classes != 0 it holds integer class indices,
+ * otherwise a float value. */
+MLP_API mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_header,
+                                        long label_column, int classes);
+MLP_API void mlp_dataset_destroy(mlp_dataset *ds);
+MLP_API size_t mlp_dataset_rows(const mlp_dataset *ds);
+MLP_API size_t mlp_dataset_cols(const mlp_dataset *ds);
+/* rows x cols, row-major; valid until mlp_dataset_destroy. */
+MLP_API const float *mlp_dataset_features(const mlp_dataset *ds);
+/* rows class indices, or NULL when the set has none. */
+MLP_API const int32_t *mlp_dataset_classes(const mlp_dataset *ds);
+/* 1 + the largest class index (0 without classes). */
+MLP_API size_t mlp_dataset_num_classes(const mlp_dataset *ds);
+/* rows x target_cols float targets, or NULL when the set has none. */
+MLP_API const float *mlp_dataset_values(const mlp_dataset *ds);
+MLP_API size_t mlp_dataset_target_cols(const mlp_dataset *ds);
+
+typedef enum mlp_scaling {
+    MLP_SCALE_NONE = 0,
+    MLP_SCALE_MINMAX = 1,   /* each feature to [0, 1] */
+    MLP_SCALE_STANDARD = 2, /* each feature to mean 0, deviation 1 */
+    MLP_SCALE_COUNT_
+} mlp_scaling;
+
+/* Computes the input scaling of kind from X (n x n_in) and sets it on the
+ * network (a constant feature gets scale 1). MLP_SCALE_NONE removes it. */
+MLP_API mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n,
+                                         mlp_scaling kind);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MLP_H */
