@@ -272,8 +272,8 @@ typedef struct mlp_gradcheck_block {
 /* Compares mlp_loss_grad's gradient with central differences of J (step
  * eps; eps <= 0 picks 1e-3) for the network's loss and l2. blocks receives
  * 2 * n_layers entries: W(0), b(0), W(1), b(1), ... max_per_block > 0 checks
- * a random subset of that many entries per block (drawn from seed); 0
- * checks all. A perturbation that moves any ReLU-family pre-activation
+ * that many entries per block, drawn at random (with replacement) from
+ * seed; 0 checks every entry. A perturbation that moves any ReLU-family pre-activation
  * across zero is skipped and counted. If every checked gradient of a block
  * is zero on both sides, returns MLP_ERR_DEGENERATE (blocks still filled).
  * The parameters are left exactly as they were. */
