@@ -98,7 +98,7 @@ mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const v
     /* Validates everything else and fills the analytic gradient. */
     st = mlp_loss_grad(net, X, batch, targets, NULL);
     if (st != MLP_OK) return st;
-    if (!(eps > 0.0)) eps = 1e-3;
+    if (!(eps > 0.0)) eps = 5e-3;
     if (!isfinite(eps)) return mlp__fail(MLP_ERR_ARGUMENT, "eps must be finite");
     for (l = 0; l < net->n_layers; l++)
         if (mlp__act_has_kink(net->layers[l].act)) k.width += net->layers[l].n_out;
