@@ -26,7 +26,8 @@ int main(int argc, char **argv)
     size_t i;
 
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "mlp: missing command: train, eval, predict, info or graph "
+                        "(see mlp --help)\n");
         return CLI_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
