@@ -3,6 +3,7 @@
 #define MLP_CLI_H
 
 #include <mlp.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes: 0 success, 1 a failure while working, 2 bad usage. */
@@ -81,6 +82,22 @@ int cli_progress_cb(const mlp_progress *p, void *user);
 
 int cli_write_curve_csv(const char *path, const mlp_progress *hist, size_t n);
 int cli_write_curve_svg(const char *path, const mlp_progress *hist, size_t n, const char *title);
+
+/* ---- augmentation (augment.c) ------------------------------------------ */
+
+/* Training rows (with a mirrored copy of each) and validation rows. */
+typedef struct cli_split {
+    float *X, *X_val;
+    void *y, *y_val;
+    size_t n, n_val;
+} cli_split;
+
+/* Holds out val_fraction of ds (shuffled by seed) for validation, then
+ * appends every remaining row mirrored left-right as an image `width`
+ * pixels wide. Prints why on failure. */
+int cli_split_flip(const mlp_dataset *ds, int classes, double val_fraction, uint64_t seed,
+                   size_t width, cli_split *out);
+void cli_split_free(cli_split *s);
 
 /* ---- commands --------------------------------------------------------- */
 

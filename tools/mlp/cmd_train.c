@@ -13,6 +13,7 @@
 static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
                                               "rmsprop", NULL};
 static const char *const schedule_names[] = {"constant", "step", "cosine", NULL};
+static const char *const augment_names[] = {"none", "flip", NULL};
 static const char *const scale_names[] = {"auto", "none", "unit", "minmax", "standard", NULL};
 enum { SCALE_AUTO, SCALE_NONE, SCALE_UNIT, SCALE_MINMAX, SCALE_STANDARD };
 
@@ -21,7 +22,7 @@ enum { SCALE_AUTO, SCALE_NONE, SCALE_UNIT, SCALE_MINMAX, SCALE_STANDARD };
 typedef struct train_args {
     const char *data, *labels, *test, *test_labels, *header, *task;
     const char *layers, *hidden, *activation, *out_activation, *loss;
-    const char *optimizer, *schedule, *scale, *seed;
+    const char *optimizer, *schedule, *scale, *seed, *augment;
     const char *out, *curve_csv, *plot;
     long label_col;
     double lr, warmup, min_lr, gamma, momentum, weight_decay, clip, l2;
@@ -33,7 +34,7 @@ typedef struct train_args {
 static const train_args defaults = {
     NULL, NULL, NULL, NULL, "auto", "classify",
     NULL, "1024,1024", "relu", "identity", NULL,
-    "adamw", "cosine", "auto", "42",
+    "adamw", "cosine", "auto", "42", "none",
     "mlp-model.mlp", NULL, NULL,
     -1,
     1e-3, 1.0, 0.0, 0.1, 0.9, 0.01, 0.0, 0.0,
@@ -140,6 +141,8 @@ int cmd_train(int argc, char **argv)
         {"validation", 0, CLI_DOUBLE, &a.validation, "F", "fraction held out for validation (default 0.05)", 0},
         {"patience", 0, CLI_SIZE, &a.patience, "N", "stop after N epochs without a better validation\n"
          "                               loss and keep the best weights (default 0: off)", 0},
+        {"augment", 0, CLI_STR, &a.augment, "none|flip", "flip: also train on every image mirrored left-right\n"
+         "                               (square images; validation rows are held out first)", 0},
         {"scale", 0, CLI_STR, &a.scale, "KIND", "input scaling carried by the model: auto, none, unit\n"
          "                               (x/255), minmax, standard (default auto: unit for IDX,\n"
          "                               standard for CSV)", 0},
@@ -152,13 +155,14 @@ int cmd_train(int argc, char **argv)
     size_t n_pos, sizes[MAX_LAYERS + 1], n_sizes = 0, n_layers, i, n_rows, n_out, n_train;
     mlp_activation acts[MAX_LAYERS], hid_act, out_act;
     mlp_loss loss;
-    int help, rc, opt, sched, scale, classes, fashion;
+    int help, rc, opt, sched, scale, classes, fashion, augment;
     unsigned long long seed;
     char *end, *curve_csv = NULL, *plot = NULL;
     mlp_dataset *train = NULL, *test = NULL;
     mlp_network *net = NULL;
     mlp_trainer *tr = NULL;
     mlp_progress *hist = NULL;
+    cli_split split = {NULL, NULL, NULL, NULL, 0, 0};
     const void *y_train, *y_test = NULL;
     cli_progress pr;
     mlp_status st;
@@ -185,6 +189,8 @@ int cmd_train(int argc, char **argv)
     if ((scale = cli_lookup(a.scale, scale_names)) < 0)
         return cli_error(CLI_USAGE, "train", "unknown scaling '%s' (auto, none, unit, minmax, "
                          "standard)", a.scale);
+    if ((augment = cli_lookup(a.augment, augment_names)) < 0)
+        return cli_error(CLI_USAGE, "train", "--augment takes none or flip, not '%s'", a.augment);
     if (mlp_activation_parse(a.activation, &hid_act) != MLP_OK)
         return cli_error(CLI_USAGE, "train", "unknown activation '%s'", a.activation);
     if (mlp_activation_parse(a.out_activation, &out_act) != MLP_OK)
@@ -298,6 +304,16 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     n_train = n_rows - (size_t)((double)n_rows * a.validation);
+    if (augment) {
+        size_t w = (size_t)(sqrt((double)mlp_dataset_cols(train)) + 0.5);
+        if (w * w != mlp_dataset_cols(train)) {
+            rc = cli_error(CLI_USAGE, "train", "--augment flip needs square images, not %zu pixels",
+                           mlp_dataset_cols(train));
+            goto done;
+        }
+        if ((rc = cli_split_flip(train, classes, a.validation, seed, w, &split)) != 0) goto done;
+        n_train = split.n;
+    }
     if ((rc = set_opt(tr, MLP_OPTION_OPTIMIZER, opt, "optimizer")) ||
         (rc = set_opt(tr, MLP_OPTION_LEARNING_RATE, a.lr, "lr")) ||
         (rc = set_opt(tr, MLP_OPTION_SCHEDULE, sched, "schedule")) ||
@@ -311,7 +327,7 @@ int cmd_train(int argc, char **argv)
         (rc = set_opt(tr, MLP_OPTION_CLIP_NORM, a.clip, "clip")) ||
         (rc = set_opt(tr, MLP_OPTION_BATCH_SIZE, (double)a.batch, "batch-size")) ||
         (rc = set_opt(tr, MLP_OPTION_EPOCHS, (double)a.epochs, "epochs")) ||
-        (rc = set_opt(tr, MLP_OPTION_VALIDATION_FRACTION, a.validation, "validation")) ||
+        (rc = set_opt(tr, MLP_OPTION_VALIDATION_FRACTION, augment ? 0 : a.validation, "validation")) ||
         (rc = set_opt(tr, MLP_OPTION_PATIENCE, (double)a.patience, "patience")))
         goto done;
     memset(&pr, 0, sizeof pr);
@@ -331,11 +347,14 @@ int cmd_train(int argc, char **argv)
         for (i = 0; i <= n_layers; i++) printf("%s%zu", i ? "-" : "", sizes[i]);
         printf(" %s, %s, %zu parameters\n", a.activation, mlp_loss_name(loss), mlp_num_params(net));
         printf("training: %s lr %g %s, batch %zu, %zu epochs, dropout %g/%g, validation %g, "
-               "seed %llu\n", a.optimizer, a.lr, a.schedule, a.batch, a.epochs, a.input_dropout,
-               a.dropout, a.validation, seed);
+               "augment %s, seed %llu\n", a.optimizer, a.lr, a.schedule, a.batch, a.epochs,
+               a.input_dropout, a.dropout, a.validation, a.augment, seed);
         fflush(stdout);
     }
-    st = mlp_train(tr, mlp_dataset_features(train), y_train, n_rows, NULL, NULL, 0);
+    if (augment)
+        st = mlp_train(tr, split.X, split.y, split.n, split.X_val, split.y_val, split.n_val);
+    else
+        st = mlp_train(tr, mlp_dataset_features(train), y_train, n_rows, NULL, NULL, 0);
     if (pr.tty && !a.quiet) fputs("\r\033[K", stdout);
     if (st != MLP_OK) {
         rc = cli_lib_error("train", "training failed", st);
@@ -391,6 +410,7 @@ int cmd_train(int argc, char **argv)
     fflush(stdout);
 
 done:
+    cli_split_free(&split);
     free(hist);
     free(curve_csv);
     free(plot);
