@@ -272,8 +272,8 @@ static void test_schedules(void **state)
     assert_true(fabs(mlp__schedule_lr(&s, 0, 3, 14) - 1.0) < 1e-12);
     assert_true(fabs(mlp__schedule_lr(&s, 0, 4, 14) - 1.0) < 1e-12);
     assert_true(fabs(mlp__schedule_lr(&s, 0, 9, 14) - 0.55) < 1e-12);
-    /* u = 0.25: 0.1 + 0.45 (1 + sqrt(2)/2) */
-    assert_true(fabs(mlp__schedule_lr(&s, 0, 6, 14) - (0.1 + 0.45 * (1 + sqrt(0.5)))) < 1e-12);
+    /* 12 planned steps, t = 6: u = 2 / 8 = 0.25, 0.1 + 0.45 (1 + sqrt(2)/2) */
+    assert_true(fabs(mlp__schedule_lr(&s, 0, 6, 12) - (0.1 + 0.45 * (1 + sqrt(0.5)))) < 1e-12);
     assert_true(fabs(mlp__schedule_lr(&s, 0, 14, 14) - 0.1) < 1e-12);
     assert_true(fabs(mlp__schedule_lr(&s, 0, 20, 14) - 0.1) < 1e-12);
     /* no plan: lr after the warm-up */
