@@ -400,6 +400,35 @@ static void test_divergence(void **state)
     check_divergence(3e38);  /* the weights overflow in the first update */
 }
 
+/* A single full-batch step whose update overflows the weights: no later
+ * loss can reveal it, so the weight check after the update must. */
+static void test_divergence_in_last_step(void **state)
+{
+    enum { N = 32 };
+    const size_t sizes[3] = {2, 8, 1};
+    const mlp_activation acts[2] = {MLP_ACT_TANH, MLP_ACT_IDENTITY};
+    float X[2 * N], y[N];
+    int32_t c[N];
+    mlp_network *net = make_net(2, sizes, acts, MLP_LOSS_MSE, 14);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_SGD, 3e38, N, 1);
+    float *initial = copy_params(net);
+    (void)state;
+
+    make_blobs(X, c, N, 11);
+    for (int i = 0; i < N; i++)
+        y[i] = 10.0f * (float)c[i] + 3.0f;
+    assert_int_equal(mlp_train(tr, X, y, N, NULL, NULL, 0), MLP_ERR_DIVERGED);
+    assert_true(params_equal(net, initial));
+    assert_int_equal(mlp_trainer_epochs_run(tr), 0);
+    assert_int_equal(net->steps, 0);
+    /* a lone step reports it too (and cannot undo it) */
+    assert_int_equal(mlp_trainer_step(tr, X, N, y, NULL), MLP_ERR_DIVERGED);
+    assert_false(all_finite(net));
+    free(initial);
+    mlp_trainer_destroy(tr);
+    mlp_destroy(net);
+}
+
 static void test_nonfinite_rejected(void **state)
 {
     enum { N = 30 };
@@ -775,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_early_stopping_on_training_loss),
         cmocka_unit_test(test_dropout_train_only),
         cmocka_unit_test(test_divergence),
+        cmocka_unit_test(test_divergence_in_last_step),
         cmocka_unit_test(test_nonfinite_rejected),
         cmocka_unit_test(test_callback_stop),
         cmocka_unit_test(test_validation_fraction),
