@@ -626,6 +626,82 @@ static void test_validation_fraction(void **state)
     mlp_destroy(net);
 }
 
+/* ---- shuffling ------------------------------------------------------------- */
+
+/* Batches of one one-hot row (row i is e_i) under SGD move only W[0][i]:
+ * the callback after each batch reads which row it was. */
+typedef struct order_log {
+    mlp_network *net;
+    float prev[32];
+    size_t n, rows[4][32], count[4];
+} order_log;
+
+static int log_order(const mlp_progress *pr, void *user)
+{
+    order_log *lg = user;
+    const float *W = mlp_params_const(lg->net) + mlp_weights_offset(lg->net, 0);
+    size_t moved = 0, which = 0;
+    for (size_t i = 0; i < lg->n; i++)
+        if (W[i] != lg->prev[i]) {
+            moved++;
+            which = i;
+        }
+    assert_int_equal(moved, 1);
+    assert_true(pr->epoch <= 4 && lg->count[pr->epoch - 1] < lg->n);
+    lg->rows[pr->epoch - 1][lg->count[pr->epoch - 1]++] = which;
+    memcpy(lg->prev, W, lg->n * sizeof(float));
+    return 0;
+}
+
+static void test_shuffle_each_epoch(void **state)
+{
+    enum { N = 20 };
+    const size_t sizes[2] = {N, 1};
+    const mlp_activation acts[1] = {MLP_ACT_IDENTITY};
+    float X[N * N], y[N];
+    mlp_network *net = make_net(1, sizes, acts, MLP_LOSS_MSE, 15);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_SGD, 0.1, 1, 3);
+    order_log lg;
+    (void)state;
+
+    memset(X, 0, sizeof X);
+    for (int i = 0; i < N; i++) {
+        X[i * N + i] = 1.0f;
+        y[i] = 1.0f + (float)i;
+    }
+    for (int shuffle = 1; shuffle >= 0; shuffle--) {
+        memset(&lg, 0, sizeof lg);
+        lg.net = net;
+        lg.n = N;
+        memcpy(lg.prev, mlp_params(net) + mlp_weights_offset(net, 0), N * sizeof(float));
+        assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_SHUFFLE, shuffle), MLP_OK);
+        assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_CALLBACK_EVERY_BATCH, 1), MLP_OK);
+        assert_int_equal(mlp_trainer_set_callback(tr, log_order, &lg), MLP_OK);
+        assert_int_equal(mlp_train(tr, X, y, N, NULL, NULL, 0), MLP_OK);
+        for (int e = 0; e < 3; e++) {
+            unsigned char seen[N] = {0};
+            size_t in_order = 0;
+            /* N - 1 batch reports and the epoch-end report: every row */
+            assert_int_equal(lg.count[e], N);
+            for (size_t k = 0; k < N; k++) {
+                assert_false(seen[lg.rows[e][k]]);
+                seen[lg.rows[e][k]] = 1;
+                in_order += lg.rows[e][k] == k;
+            }
+            if (shuffle)
+                assert_true(in_order < N);
+            else
+                assert_int_equal(in_order, N);
+        }
+        if (shuffle) {
+            assert_true(memcmp(lg.rows[0], lg.rows[1], sizeof lg.rows[0]) != 0);
+            assert_true(memcmp(lg.rows[1], lg.rows[2], sizeof lg.rows[0]) != 0);
+        }
+    }
+    mlp_trainer_destroy(tr);
+    mlp_destroy(net);
+}
+
 /* ---- determinism and resuming ------------------------------------------------ */
 
 static mlp_network *blob_net(uint64_t seed)
@@ -770,6 +846,17 @@ static void test_out_of_memory(void **state)
         assert_int_equal(net->opt_kind, -1);
     }
     assert_int_equal(st, MLP_OK);
+    /* a new optimiser's state that cannot be allocated: nothing changes */
+    mlp__alloc_fail_at(1);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_OPTIMIZER, MLP_OPT_RMSPROP), MLP_ERR_NOMEM);
+    mlp__alloc_fail_at(0);
+    assert_int_equal(net->opt_kind, MLP_OPT_ADAM);
+    assert_int_equal(net->opt_state_len, 2 * mlp_num_params(net));
+    {
+        double v;
+        assert_int_equal(mlp_trainer_get(tr, MLP_OPTION_OPTIMIZER, &v), MLP_OK);
+        assert_true(v == MLP_OPT_ADAM);
+    }
     assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_BATCH_SIZE, 16), MLP_OK);
     assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_EPOCHS, 2), MLP_OK);
     assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_PATIENCE, 1), MLP_OK);
@@ -808,6 +895,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite_rejected),
         cmocka_unit_test(test_callback_stop),
         cmocka_unit_test(test_validation_fraction),
+        cmocka_unit_test(test_shuffle_each_epoch),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_steps_allocate_nothing),
