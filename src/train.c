@@ -352,16 +352,19 @@ static void run_free(run_buffers *b)
     mlp__free(b->best);
 }
 
-/* Allocates count * size bytes, or fails with a message naming what. */
-static mlp_status run_alloc(void **p, size_t count, size_t size, const char *what)
+/* count * size bytes, or NULL with *st set and a message naming what. */
+static void *run_alloc(size_t count, size_t size, const char *what, mlp_status *st)
 {
     size_t bytes;
-    if (!mlp__mul_ok(count, size, &bytes))
-        return mlp__fail(MLP_ERR_SIZE, "%s: %zu x %zu bytes overflow", what, count, size);
-    *p = mlp__malloc(bytes ? bytes : 1);
-    if (!*p)
-        return mlp__fail(MLP_ERR_NOMEM, "%s: %zu bytes", what, bytes);
-    return MLP_OK;
+    void *p;
+    if (!mlp__mul_ok(count, size, &bytes)) {
+        *st = mlp__fail(MLP_ERR_SIZE, "%s: %zu x %zu bytes overflow", what, count, size);
+        return NULL;
+    }
+    p = mlp__malloc(bytes ? bytes : 1);
+    if (!p)
+        *st = mlp__fail(MLP_ERR_NOMEM, "%s: %zu bytes", what, bytes);
+    return p;
 }
 
 static mlp_status run_setup(mlp_trainer *tr, size_t n, size_t n_hold, size_t epochs,
@@ -369,30 +372,29 @@ static mlp_status run_setup(mlp_trainer *tr, size_t n, size_t n_hold, size_t epo
 {
     const mlp_network *net = tr->net;
     size_t n_in = net->sizes[0], tbytes = target_row_bytes(net);
-    size_t batch = opt_size(tr, MLP_OPTION_BATCH_SIZE), n_train = n - n_hold, snap_len;
-    mlp_status st;
+    size_t batch = opt_size(tr, MLP_OPTION_BATCH_SIZE), n_train = n - n_hold;
+    mlp_status st = MLP_OK;
 
     if (batch > n_train)
         batch = n_train;
     if (net->n_params > (size_t)-1 - net->opt_state_len)
         return mlp__fail(MLP_ERR_SIZE, "snapshot size overflows");
-    snap_len = net->n_params + net->opt_state_len;
-    if ((st = run_alloc((void **)&b->base, n, sizeof(size_t), "row indices")) ||
-        (st = run_alloc((void **)&b->order, n_train, sizeof(size_t), "row order")) ||
-        (st = run_alloc((void **)&b->Xb, batch, n_in * sizeof(float), "batch inputs")) ||
-        (st = run_alloc(&b->tb, batch, tbytes, "batch targets")) ||
-        (st = run_alloc((void **)&b->snap, snap_len, sizeof(float), "weight snapshot")))
+    if (!(b->base = run_alloc(n, sizeof(size_t), "row indices", &st)) ||
+        !(b->order = run_alloc(n_train, sizeof(size_t), "row order", &st)) ||
+        !(b->Xb = run_alloc(batch, n_in * sizeof(float), "batch inputs", &st)) ||
+        !(b->tb = run_alloc(batch, tbytes, "batch targets", &st)) ||
+        !(b->snap = run_alloc(net->n_params + net->opt_state_len, sizeof(float),
+                              "weight snapshot", &st)))
         return st;
     if (n_hold > 0 &&
-        ((st = run_alloc((void **)&b->X_hold, n_hold, n_in * sizeof(float), "validation inputs")) ||
-         (st = run_alloc(&b->t_hold, n_hold, tbytes, "validation targets"))))
+        (!(b->X_hold = run_alloc(n_hold, n_in * sizeof(float), "validation inputs", &st)) ||
+         !(b->t_hold = run_alloc(n_hold, tbytes, "validation targets", &st))))
         return st;
-    if (patience > 0 &&
-        (st = run_alloc((void **)&b->best, net->n_params, sizeof(float), "best weights")))
+    if (patience > 0 && !(b->best = run_alloc(net->n_params, sizeof(float), "best weights", &st)))
         return st;
     if (epochs > tr->history_cap) {
-        void *h = NULL;
-        if ((st = run_alloc(&h, epochs, sizeof(mlp_progress), "history")))
+        mlp_progress *h = run_alloc(epochs, sizeof(mlp_progress), "history", &st);
+        if (!h)
             return st;
         mlp__free(tr->history);
         tr->history = h;
