@@ -373,7 +373,10 @@ typedef struct mlp_progress {
     double elapsed_s;      /* since mlp_train started */
 } mlp_progress;
 
-/* Return non-zero to stop training cleanly after this report. */
+/* Return non-zero to stop training cleanly after this report. Called at
+ * the end of each epoch and, with MLP_OPTION_CALLBACK_EVERY_BATCH, after
+ * every other batch too (epoch_end 0); the last batch of an epoch is
+ * reported once, by the epoch-end call. */
 typedef int (*mlp_callback)(const mlp_progress *progress, void *user);
 
 /* A trainer for net (which must outlive it). Allocates the optimiser state
