@@ -471,6 +471,9 @@ mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_
     kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
     if ((st = mlp__optim_prepare(net, kind)) != MLP_OK)
         return st;
+    tr->epochs_run = 0;
+    tr->best_epoch = 0;
+    tr->stop_reason = 0;
     memset(&b, 0, sizeof b);
     if ((st = run_setup(tr, n, n_hold, epochs, patience, &b)) != MLP_OK)
         goto done;
@@ -489,9 +492,6 @@ mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_
     tv = n_val > 0 ? targets_val : b.t_hold;
     nv = n_val > 0 ? n_val : n_hold;
 
-    tr->epochs_run = 0;
-    tr->best_epoch = 0;
-    tr->stop_reason = 0;
     tr->sched_step = 0;
     tr->sched_epoch = 0;
     tr->sched_total = (uint64_t)epochs * (uint64_t)batches;
