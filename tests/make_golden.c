@@ -56,9 +56,9 @@ static int golden(const char *tests)
             net->opt_state_len);
     fprintf(h, "#define GOLDEN_ROWS %d\n", ROWS);
     fprintf(h, "static const float golden_X[GOLDEN_ROWS * GOLDEN_IN] = {");
-    for (i = 0; i < ROWS * n_in; i++) fprintf(h, "%s%.9gf", i ? ", " : "", (double)X[i]);
+    for (i = 0; i < ROWS * n_in; i++) fprintf(h, "%s%#.9gf", i ? ", " : "", (double)X[i]);
     fprintf(h, "};\nstatic const float golden_Y[GOLDEN_ROWS * GOLDEN_OUT] = {");
-    for (i = 0; i < ROWS * n_out; i++) fprintf(h, "%s%.9gf", i ? ", " : "", (double)Y[i]);
+    for (i = 0; i < ROWS * n_out; i++) fprintf(h, "%s%#.9gf", i ? ", " : "", (double)Y[i]);
     fprintf(h, "};\n");
     free(img);
     mlp_destroy(net);
