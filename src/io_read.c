@@ -193,7 +193,7 @@ fail:
 mlp_status mlp_load_buffer(mlp_network **out, const void *buf, size_t size)
 {
     const unsigned char *p = buf, *q;
-    uint64_t file_size, n_params, need;
+    uint64_t file_size, n_params = 0, need;
     uint32_t flags, stored, crc;
     size_t left;
     fixed f;
