@@ -1,8 +1,10 @@
 /* Replays every file of tests/corpus/ through the fuzz target
  * (fuzz/fuzz_load.c), in every test run, with gcc and no libFuzzer. A
  * file named "ok-*" must load and "MLP_ERR_X-*" must fail with MLP_ERR_X;
- * any other file (a fuzzer finding kept as a regression) must only pass
- * the target's own checks. */
+ * any other file must only pass the target's own checks: "fuzz-*" are
+ * inputs libFuzzer found to reach new code (minimised with -merge=1, CRC
+ * recomputed so that this CRC-checking build reaches the fields too), and
+ * "crash-*" findings are kept here as regressions once fixed. */
 #define _POSIX_C_SOURCE 200809L
 #include "mlp.h"
 
