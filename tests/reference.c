@@ -279,3 +279,75 @@ done:
     free(Dp);
     return J;
 }
+
+int ref_grad_magnitude(const ref_net *net, const double *params, const double *X, size_t batch,
+                       const double *Y, const int32_t *classes, double *gabs)
+{
+    size_t L = net->n_layers, units = ref_num_units(net), n_out = net->sizes[L];
+    size_t max_w = 0;
+    for (size_t l = 0; l <= L; l++) max_w = net->sizes[l] > max_w ? net->sizes[l] : max_w;
+    double *Z = malloc(sizeof(double) * units * batch);
+    double *A = malloc(sizeof(double) * units * batch);
+    double *D = malloc(sizeof(double) * max_w * batch);
+    double *Dp = malloc(sizeof(double) * max_w * batch);
+    int rc = -1;
+    if (Z == NULL || A == NULL || D == NULL || Dp == NULL) goto done;
+    ref_forward_all(net, params, X, batch, Z, A);
+    size_t off = units - n_out;
+    for (size_t r = 0; r < batch; r++) {
+        double *d = D + r * n_out;
+        const double *o = A + batch * off + r * n_out;
+        /* The magnitudes of the two terms of each output error term: its
+         * subtraction is where float32 loses most when they are close. */
+        if (net->loss == MLP_LOSS_SOFTMAX_CE) {
+            ref_loss_delta(net->loss, o, n_out, NULL, classes[r], d);
+            d[classes[r]] += 1.0; /* back to softmax(o) */
+            d[classes[r]] += 1.0; /* plus |onehot| */
+        } else {
+            for (size_t k = 0; k < n_out; k++)
+                d[k] = (net->loss == MLP_LOSS_MSE ? fabs(o[k]) : ref_act(MLP_ACT_SIGMOID, o[k])) +
+                       fabs(Y[r * n_out + k]);
+        }
+        for (size_t k = 0; k < n_out; k++)
+            d[k] *= fabs(ref_act_deriv(net->acts[L - 1], Z[batch * off + r * n_out + k])) /
+                    (double)batch;
+    }
+    for (size_t l = L; l-- > 0;) {
+        size_t n_in = net->sizes[l], no = net->sizes[l + 1];
+        const double *W = params + ref_weights_offset(net, l);
+        double *gW = gabs + ref_weights_offset(net, l);
+        double *gb = gabs + ref_bias_offset(net, l);
+        const double *in = l == 0 ? X : A + batch * (off - n_in);
+        for (size_t i = 0; i < no; i++) {
+            double sb = 0.0;
+            for (size_t r = 0; r < batch; r++) sb += D[r * no + i];
+            gb[i] = sb;
+            for (size_t j = 0; j < n_in; j++) {
+                double s = 0.0;
+                for (size_t r = 0; r < batch; r++) s += D[r * no + i] * fabs(in[r * n_in + j]);
+                gW[i * n_in + j] = s + net->l2 * fabs(W[i * n_in + j]);
+            }
+        }
+        if (l == 0) break;
+        size_t prev_off = off - n_in;
+        for (size_t r = 0; r < batch; r++) {
+            for (size_t j = 0; j < n_in; j++) {
+                double s = 0.0;
+                for (size_t i = 0; i < no; i++) s += D[r * no + i] * fabs(W[i * n_in + j]);
+                Dp[r * n_in + j] =
+                    s * fabs(ref_act_deriv(net->acts[l - 1], Z[batch * prev_off + r * n_in + j]));
+            }
+        }
+        double *t = D;
+        D = Dp;
+        Dp = t;
+        off = prev_off;
+    }
+    rc = 0;
+done:
+    free(Z);
+    free(A);
+    free(D);
+    free(Dp);
+    return rc;
+}

@@ -56,4 +56,15 @@ double ref_objective(const ref_net *net, const double *params, const double *X, 
 double ref_loss_grad(const ref_net *net, const double *params, const double *X, size_t batch,
                      const double *Y, const int32_t *classes, double *grads);
 
+/* The same recursion on magnitudes: at the output the magnitudes of the
+ * two terms of dL/do (softmax + onehot, |o| + |y|, sigmoid(o) + |y|) times
+ * |f'(z)| / batch, |f'(z)| (|delta| |W|) below, |delta|^T |A| + l2 |W| and
+ * |delta|^T 1 for the parameters. Where a gradient entry is a sum that cancels, its
+ * magnitude is much larger than the entry: the ratio of the block norms,
+ * kappa = ||gabs|| / ||grad||, is the condition number that bounds how well
+ * float32 arithmetic can compute the block (error ~ n u kappa). Returns 0,
+ * or -1 when out of memory. */
+int ref_grad_magnitude(const ref_net *net, const double *params, const double *X, size_t batch,
+                       const double *Y, const int32_t *classes, double *gabs);
+
 #endif /* MLP_TEST_REFERENCE_H */

@@ -248,6 +248,7 @@ static int report(void **state)
                    g_act[a].worst);
     printf("worst norm-relative error (reference vs fd): %.3e in %s %s (limit %.0e)\n",
            g_total.worst, g_total.worst_case, g_total.worst_block, TOL);
+    fflush(stdout);
     return 0;
 }
 
