@@ -21,7 +21,7 @@
 #define TOL 1e-7
 /* At most this many entries per block get a finite difference (a random
  * subset beyond it, drawn per case); every block is always checked. */
-#define MAX_PER_BLOCK 40
+#define MAX_PER_BLOCK 16
 /* Share of perturbations allowed to be skipped for crossing a kink. */
 #define MAX_SKIP_SHARE 0.10
 
