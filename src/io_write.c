@@ -72,7 +72,7 @@ static mlp_status check_finite(const float *v, size_t n, const char *what)
 mlp_status mlp__model_write(const mlp_network *net, mlp__sink sink, void *ctx)
 {
     writer w;
-    size_t size, l, n_in = net->sizes[0];
+    size_t size = 0, l, n_in = net->sizes[0];
     unsigned char crc[4];
     mlp_status st = mlp__model_size(net, &size);
     if (st != MLP_OK) return st;
@@ -145,7 +145,7 @@ static int mem_put(void *ctx, const unsigned char *p, size_t n)
 
 mlp_status mlp_save_buffer(const mlp_network *net, void *buf, size_t cap, size_t *size)
 {
-    size_t need;
+    size_t need = 0;
     mem_sink m;
     mlp_status st;
     MLP__CHECK_NULL(net);
