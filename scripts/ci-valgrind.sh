@@ -44,10 +44,13 @@ while IFS=$'\x1f' read -r name wd env cmd; do
     echo "-- skip $name (not a C test binary of this build: ${exe:-none})"
     continue
   fi
-  echo "-- $name"
   ran=$((ran + 1))
-  if ! (cd "${wd:-$build}" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" > "$build/valgrind-$name.log" 2>&1); then
+  t0=$(date +%s)
+  if (cd "${wd:-$build}" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" > "$build/valgrind-$name.log" 2>&1); then
+    echo "-- $name: clean ($(( $(date +%s) - t0 ))s)"
+  else
     tail -n 60 "$build/valgrind-$name.log"
+    echo "-- $name: FAILED"
     failed+=("$name")
   fi
 done <<< "$list"
