@@ -17,8 +17,13 @@ static const char *const augment_names[] = {"none", "flip", NULL};
 static const char *const scale_names[] = {"auto", "none", "unit", "minmax", "standard", NULL};
 enum { SCALE_AUTO, SCALE_NONE, SCALE_UNIT, SCALE_MINMAX, SCALE_STANDARD };
 
-/* The defaults: the best recipe found for Fashion-MNIST within 120 s on
- * two cores (see scripts/main.sh). */
+/* The defaults are the recipe tuned for Fashion-MNIST (scripts/main.sh):
+ * 784-768-384-10 ReLU, dropout 0.1 on the pixels and 0.2 on the hidden
+ * layers, AdamW 2e-3 with one warm-up epoch and cosine decay, batch 256,
+ * 30 epochs, 5% held out for validation: 90.3-90.6% test accuracy.
+ * Measured alternatives: 512-512 90.3%; 1024-512 90.6% at 1.5x the time;
+ * less dropout overfits, more underfits; mirrored copies at equal compute
+ * 89.8%. */
 typedef struct train_args {
     const char *data, *labels, *test, *test_labels, *header, *task;
     const char *layers, *hidden, *activation, *out_activation, *loss;
@@ -33,13 +38,13 @@ typedef struct train_args {
 
 static const train_args defaults = {
     NULL, NULL, NULL, NULL, "auto", "classify",
-    NULL, "1024,1024", "relu", "identity", NULL,
+    NULL, "768,384", "relu", "identity", NULL,
     "adamw", "cosine", "auto", "42", "none",
     "mlp-model.mlp", NULL, NULL,
     -1,
-    1e-3, 1.0, 0.0, 0.1, 0.9, 0.01, 0.0, 0.0,
-    0.3, 0.1, 0.05,
-    10, 128, 30, 0, 0,
+    2e-3, 1.0, 0.0, 0.1, 0.9, 0.01, 0.0, 0.0,
+    0.2, 0.1, 0.05,
+    10, 256, 30, 0, 0,
     0};
 
 /* "" or "none" switches an output off. */
@@ -96,6 +101,25 @@ static int is_idx_path(const char *path)
     return (n >= 2 && h[0] == 0x1f && h[1] == 0x8b) || (n == 3 && h[0] == 0 && h[1] == 0 && h[2] == 8);
 }
 
+/* --threads 0: every core, less those the 1-minute load average says are
+ * busy. OpenBLAS threads synchronise at every GEMM, so one descheduled
+ * thread stalls the others: on an oversubscribed machine fewer threads
+ * finish sooner. */
+static int auto_threads(double *load)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int n;
+    FILE *f = fopen("/proc/loadavg", "r");
+    *load = 0;
+    if (f != NULL) {
+        if (fscanf(f, "%lf", load) != 1) *load = 0;
+        fclose(f);
+    }
+    if (ncpu < 1) ncpu = 1;
+    n = (int)ncpu - (int)floor(*load + 0.25);
+    return n < 1 ? 1 : n > ncpu ? (int)ncpu : n;
+}
+
 static int set_opt(mlp_trainer *tr, mlp_option o, double v, const char *name)
 {
     mlp_status st = mlp_trainer_set(tr, o, v);
@@ -115,14 +139,14 @@ int cmd_train(int argc, char **argv)
         {"label-column", 0, CLI_LONG, &a.label_col, "N", "CSV column of the target, from 0 (-1 = last, default)", 0},
         {"task", 0, CLI_STR, &a.task, "classify|regress", "class labels or float targets (default classify)", 0},
         {"layers", 0, CLI_STR, &a.layers, "SPEC", "all layer sizes, e.g. 784-512-256-10", 0},
-        {"hidden", 0, CLI_STR, &a.hidden, "SPEC", "hidden layer sizes, e.g. 512,256 (default 1024,1024)", 0},
+        {"hidden", 0, CLI_STR, &a.hidden, "SPEC", "hidden layer sizes, e.g. 512,256 (default 768,384)", 0},
         {"activation", 0, CLI_STR, &a.activation, "NAME", "hidden activation: relu, leaky_relu, gelu, tanh,\n"
          "                               sigmoid, softplus, identity (default relu)", 0},
         {"output-activation", 0, CLI_STR, &a.out_activation, "NAME", "output activation (default identity)", 0},
         {"loss", 0, CLI_STR, &a.loss, "NAME", "softmax_cross_entropy, mse, sigmoid_cross_entropy\n"
          "                               (default: softmax_cross_entropy to classify, mse to regress)", 0},
         {"optimizer", 0, CLI_STR, &a.optimizer, "NAME", "sgd, momentum, nesterov, adam, adamw, rmsprop (default adamw)", 0},
-        {"lr", 0, CLI_DOUBLE, &a.lr, "X", "learning rate (default 1e-3)", 0},
+        {"lr", 0, CLI_DOUBLE, &a.lr, "X", "learning rate (default 2e-3)", 0},
         {"schedule", 0, CLI_STR, &a.schedule, "NAME", "constant, step, cosine (default cosine)", 0},
         {"warmup", 0, CLI_DOUBLE, &a.warmup, "EPOCHS", "cosine: linear warm-up (default 1)", 0},
         {"min-lr", 0, CLI_DOUBLE, &a.min_lr, "X", "cosine: final learning rate (default 0)", 0},
@@ -131,13 +155,14 @@ int cmd_train(int argc, char **argv)
         {"momentum", 0, CLI_DOUBLE, &a.momentum, "X", "momentum, nesterov (default 0.9)", 0},
         {"weight-decay", 0, CLI_DOUBLE, &a.weight_decay, "X", "adamw: decoupled weight decay (default 0.01)", 0},
         {"clip", 0, CLI_DOUBLE, &a.clip, "X", "clip gradients to this global norm (default 0: off)", 0},
-        {"batch-size", 'b', CLI_SIZE, &a.batch, "N", "mini-batch size (default 128)", 0},
+        {"batch-size", 'b', CLI_SIZE, &a.batch, "N", "mini-batch size (default 256)", 0},
         {"epochs", 'e', CLI_SIZE, &a.epochs, "N", "epochs (default 30)", 0},
         {"l2", 0, CLI_DOUBLE, &a.l2, "X", "L2 penalty lambda/2 |W|^2 in the objective (default 0)", 0},
-        {"dropout", 0, CLI_DOUBLE, &a.dropout, "P", "dropout on the hidden layers' outputs (default 0.3)", 0},
+        {"dropout", 0, CLI_DOUBLE, &a.dropout, "P", "dropout on the hidden layers' outputs (default 0.2)", 0},
         {"input-dropout", 0, CLI_DOUBLE, &a.input_dropout, "P", "dropout on the inputs (default 0.1)", 0},
         {"seed", 0, CLI_STR, &a.seed, "N", "seed of the initialisation, shuffling and dropout (default 42)", 0},
-        {"threads", 'j', CLI_SIZE, &a.threads, "N", "BLAS threads (default 0: OpenBLAS's choice)", 0},
+        {"threads", 'j', CLI_SIZE, &a.threads, "N", "BLAS threads (default 0: every core not busy,\n"
+         "                               judged by the load average)", 0},
         {"validation", 0, CLI_DOUBLE, &a.validation, "F", "fraction held out for validation (default 0.05)", 0},
         {"patience", 0, CLI_SIZE, &a.patience, "N", "stop after N epochs without a better validation\n"
          "                               loss and keep the best weights (default 0: off)", 0},
@@ -234,7 +259,17 @@ int cmd_train(int argc, char **argv)
         return cli_error(CLI_USAGE, "train", "--test-labels needs --test");
     if (a.data == NULL && (a.labels != NULL || a.test != NULL))
         return cli_error(CLI_USAGE, "train", "--labels and --test need --data");
-    if (a.threads > 0) mlp_set_num_threads((int)a.threads);
+    {
+        double load = 0;
+        int nt = a.threads > 0 ? (int)a.threads : auto_threads(&load);
+        mlp_set_num_threads(nt);
+        if (!a.quiet) {
+            printf("threads: %d", nt);
+            if (a.threads == 0) printf(" (auto: %ld cores, load average %.2f)",
+                                       sysconf(_SC_NPROCESSORS_ONLN), load);
+            printf("\n");
+        }
+    }
 
     /* ---- data ---- */
     fashion = a.data == NULL;
