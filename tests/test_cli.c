@@ -252,6 +252,21 @@ static void test_round_trip(void **state)
     assert_non_null(strstr(out, "threads: 1\n"));
     expect_error(run("train", "--data", "train.csv", "--augment", "flip"), 2, "square images");
     expect_error(run("train", "--data", "train.csv", "--augment", "sideways"), 2, "--augment");
+    /* 2 x 2 "images" whose class is which column is bright: mirroring keeps
+     * the class of the rows (top/bottom), so training still succeeds */
+    {
+        FILE *f = fopen(path("img.csv"), "w");
+        assert_non_null(f);
+        for (i = 0; i < 64; i++)
+            fprintf(f, i % 2 ? "200,200,0,0,1\n" : "0,0,200,200,0\n");
+        fclose(f);
+        assert_int_equal(run("train", "--data", "img.csv", "--augment", "flip", "--hidden", "4",
+                             "--epochs", "20", "--batch-size", "8", "--lr", "0.02", "--dropout", "0",
+                             "--input-dropout", "0", "--validation", "0.25", "--threads", "1",
+                             "-o", "img.mlp"), 0);
+        assert_non_null(strstr(out, "augment flip"));
+        assert_non_null(strstr(out, "val_acc 100.00%"));
+    }
 
     /* the learning curve files beside the model */
     read_all(path("m-curve.csv"), text, sizeof text);
