@@ -289,6 +289,10 @@ int cmd_train(int argc, char **argv)
         rc = cli_error(CLI_FAIL, "train", "the training data has no class labels (--labels FILE)");
         goto done;
     }
+    if (!classes && mlp_dataset_values(train) == NULL) {
+        rc = cli_error(CLI_FAIL, "train", "the training data has no target values (CSV only)");
+        goto done;
+    }
     n_rows = mlp_dataset_rows(train);
     n_out = classes ? mlp_dataset_num_classes(train) : mlp_dataset_target_cols(train);
     if (classes && test != NULL && mlp_dataset_num_classes(test) > n_out) n_out = mlp_dataset_num_classes(test);
