@@ -1,0 +1,40 @@
+/* Small helpers of the mlp-bench binary: timing, statistics, lists, JSON. */
+#ifndef MLP_BENCH_UTIL_H
+#define MLP_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Median, minimum and maximum of the per-call time over reps repetitions;
+ * each repetition runs `inner` calls back to back (so that short calls are
+ * not lost in the timer's resolution). */
+typedef struct bench_stats {
+    double median_ms, min_ms, max_ms;
+    int reps;
+    long inner;
+    long calls; /* every call made, warm-up included */
+} bench_stats;
+
+/* The function measured; returns 0 on success. */
+typedef int (*bench_fn)(void *ctx);
+
+double bench_now_ms(void);
+
+/* Warms up (at least 2 calls and ~rep_ms), picks inner so that a repetition
+ * lasts about rep_ms, then times reps repetitions. Returns the first non-zero
+ * value fn returned, else 0. */
+int bench_measure(bench_fn fn, void *ctx, int reps, double rep_ms, bench_stats *out);
+
+/* Parses "a,b,c" (sep ',') or "a-b-c" (sep '-') into at most cap sizes > 0.
+ * Returns the count, 0 on a malformed list. */
+size_t bench_parse_sizes(const char *s, char sep, size_t *out, size_t cap);
+
+/* Writes a double as JSON (null for NaN or infinity). */
+void bench_json_double(FILE *f, double v);
+
+/* Peak resident set size of the process so far, in bytes. */
+size_t bench_max_rss_bytes(void);
+/* Bytes currently allocated from malloc (glibc mallinfo2: arena + mmap). */
+size_t bench_heap_bytes(void);
+
+#endif
