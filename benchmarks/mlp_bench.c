@@ -235,13 +235,16 @@ static int check(mlp_status s, const char *what)
     return -1;
 }
 
-/* Workspace floats of one buffer set (see mlp__buffers in internal.h). */
-static size_t workspace_floats(const arch *a, size_t rows)
+/* Workspace floats of one buffer set for `rows` rows: Z of every layer, A of
+ * every non-identity layer, the scaled input, two error terms of the widest
+ * layer output (as workspace.c lays them out: the budget is what a pass needs). */
+static size_t workspace_floats(const arch *a, const mlp_activation *acts, size_t rows)
 {
     size_t l, sum = a->sizes[0], widest = 0;
-    for (l = 0; l < a->n; l++)
+    for (l = 1; l < a->n; l++) {
+        sum += a->sizes[l] * (acts[l - 1] == MLP_ACT_IDENTITY ? 1 : 2);
         if (a->sizes[l] > widest) widest = a->sizes[l];
-    for (l = 1; l < a->n; l++) sum += 2 * a->sizes[l];
+    }
     return rows * (sum + 2 * widest);
 }
 
@@ -316,7 +319,7 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
 #undef SAMPLE
     r->peak_mem = peak;
     r->mem_budget = sizeof(float) * (mlp_num_params(net) * (2 + opt_state_per_param(o->opt)) +
-                                     workspace_floats(a, mlp_capacity(net)));
+                                     workspace_floats(a, acts, mlp_capacity(net)));
     mlp_trainer_destroy(tr);
     tr = NULL;
     mlp_destroy(net);
