@@ -172,6 +172,15 @@ MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
 MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch,
                                       const void *targets, mlp__rng *dropout_rng, double *loss,
                                       double *J, size_t *correct);
+/* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
+ * into the backward pass (no gradient written, no separate update pass),
+ * for 1 <= batch <= the workspace capacity. *loss, *J (before the update)
+ * and *correct as above (each may be NULL). MLP_ERR_DIVERGED when J is not
+ * finite (parameters untouched) or when a parameter became non-finite.
+ * grads is scratch afterwards. */
+MLP__HIDDEN mlp_status mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
+                                           const void *targets, mlp__rng *dropout_rng, float lr,
+                                           double *loss, double *J, size_t *correct);
 
 /* ---- activations (activation.c) ---------------------------------- */
 
