@@ -10,12 +10,17 @@ enum { F_FWD, F_DW, F_DA };
 typedef struct product {
     int kind, level2;
     int b, n_in, n_out;
+    long inner;
     float *A, *W, *Z, *D, *dW, *dA;
 } product;
 
-static int run_product(void *ctx)
+struct bench_floor {
+    size_t n;
+    product *p;
+};
+
+static void run_product(const product *p)
 {
-    product *p = ctx;
     if (!p->level2) {
         switch (p->kind) {
         case F_FWD: /* Z (b x n_out) = A (b x n_in) W^T */
@@ -30,21 +35,28 @@ static int run_product(void *ctx)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->b, p->n_in, p->n_out, 1.0f,
                         p->D, p->n_out, p->W, p->n_in, 0.0f, p->dA, p->n_in);
         }
-        return 0;
+        return;
     }
     switch (p->kind) {
     case F_FWD: /* z (n_out) = W a */
         cblas_sgemv(CblasRowMajor, CblasNoTrans, p->n_out, p->n_in, 1.0f, p->W, p->n_in, p->A, 1,
                     0.0f, p->Z, 1);
         break;
-    case F_DW: /* dW += d a^T (accumulating costs the same as overwriting) */
+    case F_DW: /* dW += d a^T (accumulating costs what overwriting does) */
         cblas_sger(CblasRowMajor, p->n_out, p->n_in, 1.0f, p->D, 1, p->A, 1, p->dW, p->n_in);
         break;
     default: /* da (n_in) = W^T d */
         cblas_sgemv(CblasRowMajor, CblasTrans, p->n_out, p->n_in, 1.0f, p->W, p->n_in, p->D, 1,
                     0.0f, p->dA, 1);
     }
-    return 0;
+}
+
+static double time_product(const product *p, long calls)
+{
+    double t0 = bench_now_ms();
+    long i;
+    for (i = 0; i < calls; i++) run_product(p);
+    return (bench_now_ms() - t0) / (double)calls;
 }
 
 static float *filled(size_t n, unsigned *seed)
@@ -59,34 +71,47 @@ static float *filled(size_t n, unsigned *seed)
     return x;
 }
 
-/* The median time of one product, the faster form at batch 1. */
-static int time_product(product *p, int reps, double rep_ms, double *ms)
+/* Warm-up: the fastest of a few calls sets the repetition count. */
+static double calibrate(product *p, double rep_ms)
 {
-    bench_stats s;
-    p->level2 = 0;
-    if (bench_measure(run_product, p, reps, rep_ms, &s) != 0) return -1;
-    *ms = s.median_ms;
-    if (p->b == 1) {
-        p->level2 = 1;
-        if (bench_measure(run_product, p, reps, rep_ms, &s) != 0) return -1;
-        if (s.median_ms < *ms) *ms = s.median_ms;
+    double best = 0.0, t0 = bench_now_ms();
+    int i;
+    for (i = 0; i < 2 || (bench_now_ms() - t0 < rep_ms && i < 1000); i++) {
+        double t = time_product(p, 1);
+        if (i == 0 || t < best) best = t;
     }
-    return 0;
+    p->inner = best > 0.0 ? (long)(rep_ms / best) + 1 : 1000;
+    if (p->inner > 100000) p->inner = 100000;
+    return best;
 }
 
-int bench_gemm_floor(size_t n_layers, const size_t *sizes, size_t batch, int reps,
-                     double rep_ms, bench_floor *out)
+void bench_floor_destroy(bench_floor *f)
 {
-    size_t l;
+    size_t i;
+    if (f == NULL) return;
+    for (i = 0; i < f->n; i++) {
+        product *p = &f->p[i];
+        if (p->kind != F_FWD) continue; /* the layer's buffers belong to its forward product */
+        free(p->A), free(p->W), free(p->Z), free(p->D), free(p->dW), free(p->dA);
+    }
+    free(f->p);
+    free(f);
+}
+
+bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, double rep_ms)
+{
+    bench_floor *f = calloc(1, sizeof *f);
     unsigned seed = 12345u;
-    double train = 0.0, infer = 0.0;
+    size_t l, i;
 
+    if (f == NULL || (f->p = calloc(3 * n_layers, sizeof *f->p)) == NULL) {
+        free(f);
+        return NULL;
+    }
     for (l = 0; l < n_layers; l++) {
-        product p;
         size_t n_in = sizes[l], n_out = sizes[l + 1];
-        double ms;
-        int rc = -1;
-
+        product p = {0};
+        int k;
         p.b = (int)batch;
         p.n_in = (int)n_in;
         p.n_out = (int)n_out;
@@ -96,30 +121,37 @@ int bench_gemm_floor(size_t n_layers, const size_t *sizes, size_t batch, int rep
         p.D = filled(batch * n_out, &seed);
         p.dW = filled(n_out * n_in, &seed);
         p.dA = filled(batch * n_in, &seed);
-        if (!p.A || !p.W || !p.Z || !p.D || !p.dW || !p.dA) goto next;
-        p.kind = F_FWD;
-        if (time_product(&p, reps, rep_ms, &ms) != 0) goto next;
-        train += ms;
-        infer += ms;
-        p.kind = F_DW;
-        if (time_product(&p, reps, rep_ms, &ms) != 0) goto next;
-        train += ms;
-        if (l > 0) { /* the input needs no gradient */
-            p.kind = F_DA;
-            if (time_product(&p, reps, rep_ms, &ms) != 0) goto next;
-            train += ms;
+        for (k = F_FWD; k <= F_DA; k++) {
+            if (k == F_DA && l == 0) break; /* the input needs no gradient */
+            p.kind = k;
+            f->p[f->n++] = p;
         }
-        rc = 0;
-    next:
-        free(p.A);
-        free(p.W);
-        free(p.Z);
-        free(p.D);
-        free(p.dW);
-        free(p.dA);
-        if (rc != 0) return rc;
+        if (!p.A || !p.W || !p.Z || !p.D || !p.dW || !p.dA) {
+            bench_floor_destroy(f);
+            return NULL;
+        }
     }
-    out->train_ms = train;
-    out->infer_ms = infer;
-    return 0;
+    for (i = 0; i < f->n; i++) {
+        product *p = &f->p[i];
+        double t3 = calibrate(p, rep_ms);
+        if (p->b == 1) { /* keep the level-2 form where it is faster */
+            long inner3 = p->inner;
+            p->level2 = 1;
+            if (calibrate(p, rep_ms) > t3) p->level2 = 0, p->inner = inner3;
+        }
+    }
+    return f;
+}
+
+void bench_floor_run(bench_floor *f, double *train_ms, double *infer_ms)
+{
+    double train = 0.0, infer = 0.0;
+    size_t i;
+    for (i = 0; i < f->n; i++) {
+        double t = time_product(&f->p[i], f->p[i].inner);
+        train += t;
+        if (f->p[i].kind == F_FWD) infer += t;
+    }
+    *train_ms = train;
+    *infer_ms = infer;
 }

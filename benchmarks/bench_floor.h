@@ -4,17 +4,21 @@
 
 #include <stddef.h>
 
-typedef struct bench_floor {
-    double train_ms; /* forward Z = A W^T, dW = D^T A, dA = D W (not layer 0) */
-    double infer_ms; /* the forward products alone */
-} bench_floor;
+typedef struct bench_floor bench_floor;
 
-/* Times, with OpenBLAS called directly on buffers of the same shapes, each
- * product of a training step of the network sizes[0..n_layers] at `batch`
- * rows, and sums the medians. At batch 1 each product is the faster of its
- * sgemm and its level-2 form (sgemv, or sger for dW). Returns 0, or -1 when
- * out of memory. */
-int bench_gemm_floor(size_t n_layers, const size_t *sizes, size_t batch, int reps,
-                     double rep_ms, bench_floor *out);
+/* Buffers of the shapes of every product of a training step of the network
+ * sizes[0..n_layers] at `batch` rows: per layer the forward Z = A W^T, the
+ * weight gradient dW = D^T A, and (not for layer 0) dA = D W. Then warms
+ * each product up and picks its repetition count so that one repetition of
+ * it lasts about rep_ms; at batch 1 each product takes the faster of its
+ * sgemm and its level-2 form (sgemv, or sger for dW). NULL when out of
+ * memory. */
+bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, double rep_ms);
+void bench_floor_destroy(bench_floor *f);
+
+/* One repetition: every product timed alone (its calls back to back), the
+ * per-call times summed: *train_ms over all products, *infer_ms over the
+ * forward ones. */
+void bench_floor_run(bench_floor *f, double *train_ms, double *infer_ms);
 
 #endif

@@ -21,41 +21,57 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+long bench_calibrate(bench_fn fn, void *ctx, double rep_ms, long *calls)
+{
+    double t0 = bench_now_ms(), once = 0.0;
+    long i, inner;
+    /* the fastest call sets the repetition length */
+    for (i = 0; i < 2 || (bench_now_ms() - t0 < rep_ms && i < 1000); i++) {
+        double s = bench_now_ms();
+        if (fn(ctx) != 0) return 0;
+        s = bench_now_ms() - s;
+        if (i == 0 || s < once) once = s;
+    }
+    if (calls) *calls += i;
+    inner = once > 0.0 ? (long)ceil(rep_ms / once) : 1000;
+    if (inner < 1) inner = 1;
+    if (inner > 100000) inner = 100000;
+    return inner;
+}
+
+double bench_time(bench_fn fn, void *ctx, long inner)
+{
+    double t0 = bench_now_ms();
+    long i;
+    for (i = 0; i < inner; i++)
+        if (fn(ctx) != 0) return -1.0;
+    return (bench_now_ms() - t0) / (double)inner;
+}
+
+void bench_summarize(double *t, int n, bench_stats *out)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    out->median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+    out->min_ms = t[0];
+    out->max_ms = t[n - 1];
+    out->reps = n;
+}
+
 int bench_measure(bench_fn fn, void *ctx, int reps, double rep_ms, bench_stats *out)
 {
-    double *t, t0, once = 0.0;
-    long inner, calls = 0, i;
-    int r, rc;
+    double *t;
+    long calls = 0, inner;
+    int r, rc = -1;
 
     if (reps < 1) reps = 1;
     t = malloc((size_t)reps * sizeof *t);
     if (t == NULL) return -1;
-    /* Warm-up: at least two calls and about one repetition's worth of time;
-     * the fastest call sets the repetition length. */
-    t0 = bench_now_ms();
-    for (i = 0; i < 2 || bench_now_ms() - t0 < rep_ms; i++) {
-        double s = bench_now_ms();
-        if ((rc = fn(ctx)) != 0) goto done;
-        s = bench_now_ms() - s;
-        calls++;
-        if (i == 0 || s < once) once = s;
-        if (i >= 1000) break;
-    }
-    inner = once > 0.0 ? (long)ceil(rep_ms / once) : 1000;
-    if (inner < 1) inner = 1;
-    if (inner > 100000) inner = 100000;
+    if ((inner = bench_calibrate(fn, ctx, rep_ms, &calls)) == 0) goto done;
     for (r = 0; r < reps; r++) {
-        t0 = bench_now_ms();
-        for (i = 0; i < inner; i++)
-            if ((rc = fn(ctx)) != 0) goto done;
-        t[r] = (bench_now_ms() - t0) / (double)inner;
+        if ((t[r] = bench_time(fn, ctx, inner)) < 0.0) goto done;
         calls += inner;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
-    out->median_ms = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
-    out->min_ms = t[0];
-    out->max_ms = t[reps - 1];
-    out->reps = reps;
+    bench_summarize(t, reps, out);
     out->inner = inner;
     out->calls = calls;
     rc = 0;

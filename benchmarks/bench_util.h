@@ -20,6 +20,16 @@ typedef int (*bench_fn)(void *ctx);
 
 double bench_now_ms(void);
 
+/* Warm-up: at least 2 calls and about rep_ms; returns the number of calls
+ * per repetition (so that one lasts about rep_ms), or 0 if fn failed.
+ * *calls (may be NULL) is increased by the calls made. */
+long bench_calibrate(bench_fn fn, void *ctx, double rep_ms, long *calls);
+/* Milliseconds per call over `inner` calls back to back; negative if fn
+ * failed. */
+double bench_time(bench_fn fn, void *ctx, long inner);
+/* Median, minimum, maximum of t[0..n) (sorted in place). */
+void bench_summarize(double *t, int n, bench_stats *out);
+
 /* Warms up (at least 2 calls and ~rep_ms), picks inner so that a repetition
  * lasts about rep_ms, then times reps repetitions. Returns the first non-zero
  * value fn returned, else 0. */

@@ -45,7 +45,8 @@ typedef struct result {
     const arch *a;
     size_t batch, threads;
     bench_stats step, infer;
-    bench_floor floor;
+    double floor_ms, infer_floor_ms;  /* medians of the summed products */
+    double roofline, infer_roofline;  /* medians of floor / time, paired per round */
     double train_flop, infer_flop;
     double allocs_per_step;
     size_t peak_mem, mem_budget, max_rss;
@@ -248,23 +249,30 @@ static size_t workspace_floats(const arch *a, const mlp_activation *acts, size_t
     return rows * (sum + 2 * widest);
 }
 
+/* Times are taken in rounds: one repetition of the step, one of inference,
+ * one of every floor product, so that the ratios compare like with like
+ * even when the load of a shared machine drifts. */
 static int run_case(const options *o, const arch *a, size_t batch, size_t threads, result *r)
 {
     mlp_activation acts[MAX_SIZES];
     mlp_network *net = NULL;
     mlp_trainer *tr = NULL;
+    bench_floor *fl = NULL;
     float *X = NULL, *Y = NULL;
     int32_t *y = NULL;
+    double *t = NULL; /* 6 series of reps: step, infer, floor, infer floor, ratios */
     step_ctx c;
     size_t l, heap0, peak, n_out = a->sizes[a->n - 1];
-    unsigned long allocs;
+    unsigned long allocs = 0;
+    long inner_s, inner_i, calls = 0;
     uint64_t s = o->seed;
-    int rc = -1;
+    int rc = -1, k, reps = o->reps;
 
     memset(r, 0, sizeof *r);
     r->a = a;
     r->batch = batch;
     r->threads = threads;
+    r->floor_ms = r->infer_floor_ms = r->roofline = r->infer_roofline = NAN;
     mlp_set_num_threads((int)threads);
     for (l = 0; l + 1 < a->n; l++) acts[l] = l + 2 < a->n ? o->act : MLP_ACT_IDENTITY;
     r->infer_flop = 0.0;
@@ -276,12 +284,12 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     X = malloc(batch * a->sizes[0] * sizeof *X);
     Y = malloc(batch * n_out * sizeof *Y);
     y = malloc(batch * sizeof *y);
-    if (!X || !Y || !y) {
-        fprintf(stderr, "mlp-bench: out of memory\n");
-        goto done;
-    }
+    t = malloc(6 * (size_t)reps * sizeof *t);
+    if (!X || !Y || !y || !t) goto nomem;
     fill(X, batch * a->sizes[0], &s);
     for (l = 0; l < batch; l++) y[l] = (int32_t)(l * 7 % n_out);
+    if (o->floor && (fl = bench_floor_create(a->n - 1, a->sizes, batch, o->rep_ms)) == NULL)
+        goto nomem;
 
     /* Library memory: live heap bytes sampled around every call that may
      * allocate (a steady-state step allocates nothing: counted below). */
@@ -304,40 +312,59 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     SAMPLE();
 
     mlp__alloc_reset_count();
-    if (bench_measure(step_fn, &c, o->reps, o->rep_ms, &r->step) != 0) {
-        check(MLP_ERR_ARGUMENT, "mlp_trainer_step");
-        goto done;
-    }
-    allocs = mlp__alloc_count();
-    SAMPLE();
-    r->allocs_per_step = (double)allocs / (double)r->step.calls;
-    if (bench_measure(infer_fn, &c, o->reps, o->rep_ms, &r->infer) != 0) {
-        check(MLP_ERR_ARGUMENT, "mlp_forward");
-        goto done;
+    if ((inner_s = bench_calibrate(step_fn, &c, o->rep_ms, &calls)) == 0) goto step_failed;
+    allocs += mlp__alloc_count();
+    if ((inner_i = bench_calibrate(infer_fn, &c, o->rep_ms, NULL)) == 0) goto infer_failed;
+    for (k = 0; k < reps; k++) {
+        mlp__alloc_reset_count();
+        if ((t[k] = bench_time(step_fn, &c, inner_s)) < 0.0) goto step_failed;
+        allocs += mlp__alloc_count();
+        calls += inner_s;
+        if ((t[reps + k] = bench_time(infer_fn, &c, inner_i)) < 0.0) goto infer_failed;
+        if (fl) {
+            bench_floor_run(fl, &t[2 * reps + k], &t[3 * reps + k]);
+            t[4 * reps + k] = t[2 * reps + k] / t[k];
+            t[5 * reps + k] = t[3 * reps + k] / t[reps + k];
+        }
     }
     SAMPLE();
 #undef SAMPLE
+    r->allocs_per_step = (double)allocs / (double)calls;
     r->peak_mem = peak;
     r->mem_budget = sizeof(float) * (mlp_num_params(net) * (2 + opt_state_per_param(o->opt)) +
                                      workspace_floats(a, acts, mlp_capacity(net)));
-    mlp_trainer_destroy(tr);
-    tr = NULL;
-    mlp_destroy(net);
-    net = NULL;
-
-    r->floor.train_ms = r->floor.infer_ms = NAN;
-    if (o->floor && bench_gemm_floor(a->n - 1, a->sizes, batch, o->reps, o->rep_ms, &r->floor)) {
-        fprintf(stderr, "mlp-bench: out of memory timing the GEMM floor\n");
-        goto done;
+    bench_summarize(t, reps, &r->step);
+    bench_summarize(t + reps, reps, &r->infer);
+    if (fl) {
+        bench_stats st;
+        bench_summarize(t + 2 * reps, reps, &st);
+        r->floor_ms = st.median_ms;
+        bench_summarize(t + 3 * reps, reps, &st);
+        r->infer_floor_ms = st.median_ms;
+        bench_summarize(t + 4 * reps, reps, &st);
+        r->roofline = st.median_ms; /* the median of the paired ratios */
+        bench_summarize(t + 5 * reps, reps, &st);
+        r->infer_roofline = st.median_ms;
     }
     r->max_rss = bench_max_rss_bytes();
     rc = 0;
+    goto done;
+step_failed:
+    check(mlp_trainer_step(tr, X, batch, y, NULL), "mlp_trainer_step");
+    goto done;
+infer_failed:
+    check(mlp_forward(net, X, batch, Y), "mlp_forward");
+    goto done;
+nomem:
+    fprintf(stderr, "mlp-bench: out of memory\n");
 done:
     mlp_trainer_destroy(tr);
     mlp_destroy(net);
+    bench_floor_destroy(fl);
     free(X);
     free(Y);
     free(y);
+    free(t);
     return rc;
 }
 
@@ -363,14 +390,13 @@ static void print_result(FILE *f, const result *r)
             r->threads, mlp_get_num_threads());
     fprintf(f, "  train step  %9.4f ms [%9.4f, %9.4f]  %7.1f GFLOP/s", r->step.median_ms,
             r->step.min_ms, r->step.max_ms, gflops(r->train_flop, r->step.median_ms));
-    if (isfinite(r->floor.train_ms))
-        fprintf(f, "  GEMM floor %9.4f ms  roofline %5.1f%%", r->floor.train_ms,
-                100.0 * r->floor.train_ms / r->step.median_ms);
+    if (isfinite(r->floor_ms))
+        fprintf(f, "  GEMM floor %9.4f ms  roofline %5.1f%%", r->floor_ms, 100.0 * r->roofline);
     fprintf(f, "\n  inference   %9.4f ms [%9.4f, %9.4f]  %7.1f GFLOP/s", r->infer.median_ms,
             r->infer.min_ms, r->infer.max_ms, gflops(r->infer_flop, r->infer.median_ms));
-    if (isfinite(r->floor.infer_ms))
-        fprintf(f, "  GEMM floor %9.4f ms  roofline %5.1f%%", r->floor.infer_ms,
-                100.0 * r->floor.infer_ms / r->infer.median_ms);
+    if (isfinite(r->infer_floor_ms))
+        fprintf(f, "  GEMM floor %9.4f ms  roofline %5.1f%%", r->infer_floor_ms,
+                100.0 * r->infer_roofline);
     fprintf(f, "\n  allocations per step %.3g; library heap peak %.1f MB (budget %.1f MB, "
                "limit 1.1x + 16 MB: %s); max RSS %.1f MB\n",
             r->allocs_per_step, r->peak_mem / 1e6, r->mem_budget / 1e6,
@@ -391,12 +417,10 @@ static void json_result(FILE *f, const result *r, const options *o, int first)
     fputs(", \"infer_max_ms\": ", f), bench_json_double(f, r->infer.max_ms);
     fputs(",\n   \"gflops\": ", f), bench_json_double(f, gflops(r->train_flop, r->step.median_ms));
     fputs(", \"infer_gflops\": ", f), bench_json_double(f, gflops(r->infer_flop, r->infer.median_ms));
-    fputs(", \"gemm_floor_ms\": ", f), bench_json_double(f, r->floor.train_ms);
-    fputs(", \"infer_floor_ms\": ", f), bench_json_double(f, r->floor.infer_ms);
-    fputs(",\n   \"roofline_fraction\": ", f),
-        bench_json_double(f, r->floor.train_ms / r->step.median_ms);
-    fputs(", \"infer_roofline_fraction\": ", f),
-        bench_json_double(f, r->floor.infer_ms / r->infer.median_ms);
+    fputs(", \"gemm_floor_ms\": ", f), bench_json_double(f, r->floor_ms);
+    fputs(", \"infer_floor_ms\": ", f), bench_json_double(f, r->infer_floor_ms);
+    fputs(",\n   \"roofline_fraction\": ", f), bench_json_double(f, r->roofline);
+    fputs(", \"infer_roofline_fraction\": ", f), bench_json_double(f, r->infer_roofline);
     fputs(",\n   \"allocs_per_step\": ", f), bench_json_double(f, r->allocs_per_step);
     fprintf(f, ", \"peak_mem_bytes\": %zu, \"mem_budget_bytes\": %zu, \"max_rss_bytes\": %zu}",
             r->peak_mem, r->mem_budget, r->max_rss);
@@ -422,8 +446,7 @@ static int run_scaling(options *o, FILE *out)
     for (i = 0; i < sizeof batches / sizeof *batches; i++) {
         if (run_case(o, &o->archs[0], batches[i], threads, &r) != 0) return -1;
         fprintf(out, "| %zu | %.4g | %.4g | %.4g | %.1f%% | %.1f | ", batches[i], r.step.median_ms,
-                1e3 * r.step.median_ms / (double)batches[i], r.floor.train_ms,
-                100.0 * r.floor.train_ms / r.step.median_ms,
+                1e3 * r.step.median_ms / (double)batches[i], r.floor_ms, 100.0 * r.roofline,
                 gflops(r.train_flop, r.step.median_ms));
         if (i) fprintf(out, "%.2f |\n", log(r.step.median_ms / prev_t) / log(batches[i] / prev_s));
         else fputs("|\n", out);
@@ -440,7 +463,7 @@ static int run_scaling(options *o, FILE *out)
         snprintf(a.name, sizeof a.name, "784-%zu-%zu-10", widths[i], widths[i]);
         if (run_case(o, &a, 128, threads, &r) != 0) return -1;
         fprintf(out, "| %zu | %.4g | %.4g | %.1f%% | %.1f | ", widths[i], r.step.median_ms,
-                r.floor.train_ms, 100.0 * r.floor.train_ms / r.step.median_ms,
+                r.floor_ms, 100.0 * r.roofline,
                 gflops(r.train_flop, r.step.median_ms));
         if (i) fprintf(out, "%.2f |\n", log(r.step.median_ms / prev_t) / log(widths[i] / prev_s));
         else fputs("|\n", out);
