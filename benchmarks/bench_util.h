@@ -18,7 +18,12 @@ typedef struct bench_stats {
 /* The function measured; returns 0 on success. */
 typedef int (*bench_fn)(void *ctx);
 
+/* Milliseconds on the chosen clock: the wall clock (default), or with
+ * bench_set_cpu_clock(1) the calling thread's CPU time, which leaves out
+ * the time other processes hold the core (for a single-threaded BLAS on a
+ * shared, loaded machine). */
 double bench_now_ms(void);
+void bench_set_cpu_clock(int on);
 
 /* Warm-up: at least 2 calls and about rep_ms; returns the number of calls
  * per repetition (so that one lasts about rep_ms), or 0 if fn failed.

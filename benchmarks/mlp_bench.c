@@ -36,6 +36,7 @@ typedef struct options {
     int floor;
     int scaling;
     int fashion;
+    int cpu_clock;
     int epochs;
     const char *data;
     uint64_t seed;
@@ -135,6 +136,8 @@ static void usage(FILE *f)
           "  --lr X          learning rate (default 0.01)\n"
           "  --act A         hidden activation (default relu); output identity, softmax CE loss\n"
           "  --no-floor      skip timing the GEMM floor\n"
+          "  --cpu-clock     time with the thread's CPU clock, not the wall clock (steadier on a\n"
+          "                  loaded machine; meaningful with --threads 1 only)\n"
           "  --json FILE     write the results as a JSON array (- for stdout)\n"
           "  --scaling       step time against batch (1..4096) and width (64..8192), markdown\n"
           "  --fashion       Fashion-MNIST epoch time and accuracy (784-256-128-10, Adam, batch 128)\n"
@@ -169,6 +172,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->scaling = 1, takes = 0;
         } else if (strcmp(k, "--fashion") == 0) {
             o->fashion = 1, takes = 0;
+        } else if (strcmp(k, "--cpu-clock") == 0) {
+            o->cpu_clock = 1, takes = 0;
         } else if (v == NULL) {
             fprintf(stderr, "mlp-bench: %s needs a value\n", k);
             return -1;
@@ -380,8 +385,9 @@ static void print_header(FILE *f, const options *o)
     }
     fprintf(f, "libmlp %s, OpenBLAS: %s\n", mlp_version(), mlp_blas_config());
     fprintf(f, "optimizer %s, hidden %s, output identity, softmax cross-entropy; %d reps "
-               "(median [min, max]); load average %s\n",
-            opt_name(o->opt), mlp_activation_name(o->act), o->reps, load);
+               "(median [min, max]) on the %s clock; load average %s\n",
+            opt_name(o->opt), mlp_activation_name(o->act), o->reps,
+            o->cpu_clock ? "thread CPU" : "wall", load);
 }
 
 static void print_result(FILE *f, const result *r)
@@ -406,9 +412,9 @@ static void print_result(FILE *f, const result *r)
 static void json_result(FILE *f, const result *r, const options *o, int first)
 {
     fprintf(f, "%s\n  {\"kind\": \"step\", \"layers\": \"%s\", \"batch\": %zu, \"threads\": %zu, "
-               "\"optimizer\": \"%s\", \"activation\": \"%s\", \"reps\": %d,\n",
+               "\"optimizer\": \"%s\", \"activation\": \"%s\", \"reps\": %d, \"clock\": \"%s\",\n",
             first ? "" : ",", r->a->name, r->batch, r->threads, opt_name(o->opt),
-            mlp_activation_name(o->act), r->step.reps);
+            mlp_activation_name(o->act), r->step.reps, o->cpu_clock ? "cpu" : "wall");
     fputs("   \"train_step_ms\": ", f), bench_json_double(f, r->step.median_ms);
     fputs(", \"train_step_min_ms\": ", f), bench_json_double(f, r->step.min_ms);
     fputs(", \"train_step_max_ms\": ", f), bench_json_double(f, r->step.max_ms);
@@ -507,6 +513,7 @@ int main(int argc, char **argv)
     int first = 1, rc = 0;
 
     if (parse_args(argc, argv, &o) != 0) return 2;
+    bench_set_cpu_clock(o.cpu_clock);
     if (o.json) {
         if (strcmp(o.json, "-") == 0) {
             json = stdout;
