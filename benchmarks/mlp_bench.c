@@ -37,6 +37,7 @@ typedef struct options {
     int scaling;
     int fashion;
     int cpu_clock;
+    int check;
     int epochs;
     const char *data;
     uint64_t seed;
@@ -139,6 +140,8 @@ static void usage(FILE *f)
           "  --cpu-clock     time with the thread's CPU clock, not the wall clock (steadier on a\n"
           "                  loaded machine; meaningful with --threads 1 only)\n"
           "  --json FILE     write the results as a JSON array (- for stdout)\n"
+          "  --check         exit with status 3 unless every steady-state step allocates\n"
+          "                  nothing and peak memory stays within 1.1x budget + 16 MB\n"
           "  --scaling       step time against batch (1..4096) and width (64..8192), markdown\n"
           "  --fashion       Fashion-MNIST epoch time and accuracy (784-256-128-10, Adam, batch 128)\n"
           "  --epochs N      epochs for --fashion (default 10)\n"
@@ -172,6 +175,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->scaling = 1, takes = 0;
         } else if (strcmp(k, "--fashion") == 0) {
             o->fashion = 1, takes = 0;
+        } else if (strcmp(k, "--check") == 0) {
+            o->check = 1, takes = 0;
         } else if (strcmp(k, "--cpu-clock") == 0) {
             o->cpu_clock = 1, takes = 0;
         } else if (v == NULL) {
@@ -373,6 +378,8 @@ done:
     return rc;
 }
 
+static int mem_ok(const result *r) { return r->peak_mem <= 1.1 * r->mem_budget + 16e6; }
+
 static double gflops(double flop, double ms) { return flop / (ms * 1e6); }
 
 static void print_header(FILE *f, const options *o)
@@ -406,7 +413,7 @@ static void print_result(FILE *f, const result *r)
     fprintf(f, "\n  allocations per step %.3g; library heap peak %.1f MB (budget %.1f MB, "
                "limit 1.1x + 16 MB: %s); max RSS %.1f MB\n",
             r->allocs_per_step, r->peak_mem / 1e6, r->mem_budget / 1e6,
-            r->peak_mem <= 1.1 * r->mem_budget + 16e6 ? "ok" : "EXCEEDED", r->max_rss / 1e6);
+            mem_ok(r) ? "ok" : "EXCEEDED", r->max_rss / 1e6);
 }
 
 static void json_result(FILE *f, const result *r, const options *o, int first)
@@ -510,7 +517,7 @@ int main(int argc, char **argv)
     options o;
     FILE *json = NULL, *text = stdout;
     size_t ia, ib, it;
-    int first = 1, rc = 0;
+    int first = 1, rc = 0, failed = 0;
 
     if (parse_args(argc, argv, &o) != 0) return 2;
     bench_set_cpu_clock(o.cpu_clock);
@@ -539,6 +546,12 @@ int main(int argc, char **argv)
                         break;
                     }
                     print_result(text, &r);
+                    if (o.check && (r.allocs_per_step != 0.0 || !mem_ok(&r))) {
+                        fprintf(stderr, "mlp-bench: check failed: %s batch %zu: %.3g allocations "
+                                        "per step, peak %zu bytes (budget %zu)\n",
+                                r.a->name, r.batch, r.allocs_per_step, r.peak_mem, r.mem_budget);
+                        failed = 1;
+                    }
                     fflush(text);
                     if (json) json_result(json, &r, &o, first), first = 0;
                 }
@@ -547,5 +560,5 @@ int main(int argc, char **argv)
         fputs("\n]\n", json);
         if (json != stdout && fclose(json) != 0) rc = 1;
     }
-    return rc;
+    return rc ? rc : failed ? 3 : 0;
 }

@@ -154,9 +154,9 @@ static void fused_sgd(void **state)
 static void fused_diverges(void **state)
 {
     static const size_t sizes[] = {4, 5, 3};
-    static const mlp_activation acts[] = {MLP_ACT_TANH, MLP_ACT_IDENTITY};
+    static const mlp_activation acts[] = {MLP_ACT_IDENTITY, MLP_ACT_IDENTITY};
     mlp_network *net = NULL;
-    float X[2 * 4] = {1, 2, 3, 4, -1, -2, -3, -4}, *before;
+    float X[2 * 4] = {100, 200, 300, 400, -100, -200, -300, -400}, *before;
     int32_t y[2] = {0, 2};
     size_t n;
     double loss = 0.0, J = 0.0;
