@@ -391,6 +391,10 @@ static void print_header(FILE *f, const options *o)
         fclose(p);
     }
     fprintf(f, "libmlp %s, OpenBLAS: %s\n", mlp_version(), mlp_blas_config());
+    if (o->fashion) {
+        fprintf(f, "load average %s\n", load);
+        return;
+    }
     fprintf(f, "optimizer %s, hidden %s, output identity, softmax cross-entropy; %d reps "
                "(median [min, max]) on the %s clock; load average %s\n",
             opt_name(o->opt), mlp_activation_name(o->act), o->reps,
