@@ -142,13 +142,44 @@ static int all_finite(const float *x, size_t n)
     return ok;
 }
 
+/* The largest |x[i]|, or INFINITY when some x[i] is not finite. */
+static float max_abs(const float *x, size_t n)
+{
+    size_t i;
+    float m = 0.0f;
+    int ok = 1;
+    for (i = 0; i < n; i++) {
+        float a = fabsf(x[i]), d = x[i] - x[i];
+        m = a > m ? a : m;
+        ok &= d == 0.0f;
+    }
+    return ok ? m : INFINITY;
+}
+
+/* Whether W = decay W - lr D^T In is sure to stay finite for a finite W,
+ * from the small arrays alone: every |(D^T In)_ij| is at most
+ * S = sum_r max|D_r| max|In_r|, and when S and lr S stay below 1e30 (half
+ * a float ulp at FLT_MAX is 1e31) and |decay| <= 1, neither the products,
+ * their sums nor the update can overflow, and finite D and In give no NaN.
+ * This spares a pass over W that cost 40% of a step at batch 1. */
+static int update_stays_finite(const float *D, size_t n_out, const float *In, size_t n_in,
+                               size_t rows, float lr, float decay)
+{
+    double S = 0.0;
+    size_t r;
+    if (!(fabsf(decay) <= 1.0f)) return 0;
+    for (r = 0; r < rows; r++)
+        S += (double)max_abs(D + r * n_out, n_out) * (double)max_abs(In + r * n_in, n_in);
+    return S < 1e30 && (double)lr * S < 1e30;
+}
+
 /* Backward with the SGD update fused in, layer by layer from the last:
  * the input error term first (it needs W before the update), then
  *   W = (1 - lr l2) W - lr D^T In   one sgemm, beta = 1 - lr l2, in place
  *   b = b - lr D^T 1                (D^T 1 written to grads as scratch)
  * so the weight gradient is never written and read back, and the update
  * costs no pass of its own over the parameters. Returns 1 when every
- * updated parameter is finite. */
+ * updated parameter is finite, given finite parameters before. */
 static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float lr)
 {
     size_t l = net->n_layers, j;
@@ -159,6 +190,7 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
         const float *D = buf->delta[cur], *In = layer_input(net, buf, l);
         float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
         float *db = net->grads + ly->b_off;
+        int sure = update_stays_finite(D, ly->n_out, In, ly->n_in, rows, lr, decay);
 
         if (l > 0) input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
         /* W = decay W - lr D^T · In: (n_out x rows)(rows x n_in) */
@@ -166,7 +198,8 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
                    ly->n_in);
         bias_grad(D, rows, ly->n_out, db, 0);
         for (j = 0; j < ly->n_out; j++) b[j] = b[j] - lr * db[j];
-        ok &= all_finite(W, ly->n_out * ly->n_in) & all_finite(b, ly->n_out);
+        if (!sure) ok &= all_finite(W, ly->n_out * ly->n_in);
+        ok &= all_finite(b, ly->n_out);
         cur = 1 - cur;
     }
     return ok;
