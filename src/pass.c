@@ -142,18 +142,24 @@ static int all_finite(const float *x, size_t n)
     return ok;
 }
 
-/* The largest |x[i]|, or INFINITY when some x[i] is not finite. */
+/* The largest |x[i]|, or INFINITY when some x[i] is not finite. On the
+ * bits: with the sign cleared, IEEE floats order as integers, NaN and
+ * infinity above every finite value; the integer max vectorises, a float
+ * max (NaN-aware) does not. */
 static float max_abs(const float *x, size_t n)
 {
     size_t i;
-    float m = 0.0f;
-    int ok = 1;
+    uint32_t m = 0;
+    float f;
     for (i = 0; i < n; i++) {
-        float a = fabsf(x[i]), d = x[i] - x[i];
-        m = a > m ? a : m;
-        ok &= d == 0.0f;
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
     }
-    return ok ? m : INFINITY;
+    if (m >= 0x7f800000u) return INFINITY;
+    memcpy(&f, &m, sizeof f);
+    return f;
 }
 
 /* Whether W = decay W - lr D^T In is sure to stay finite for a finite W,
