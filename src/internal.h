@@ -205,5 +205,8 @@ MLP__HIDDEN void mlp__sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t
 /* y = alpha * op(A) * x + beta * y, A (m x n) row-major. */
 MLP__HIDDEN void mlp__sgemv(int trans, size_t m, size_t n, float alpha, const float *A, size_t lda,
                             const float *x, float beta, float *y);
+/* A (m x n, row-major) += alpha * x y^T: the rank-1 update. */
+MLP__HIDDEN void mlp__sger(size_t m, size_t n, float alpha, const float *x, const float *y, float *A,
+                           size_t lda);
 
 #endif /* MLP_INTERNAL_H */
