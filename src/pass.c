@@ -196,7 +196,10 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
         const float *D = buf->delta[cur], *In = layer_input(net, buf, l);
         float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
         float *db = net->grads + ly->b_off;
-        int sure = update_stays_finite(D, ly->n_out, In, ly->n_in, rows, lr, decay);
+        /* the bound reads rows x (n_in + n_out) floats, the check of W
+         * n_out x n_in: the smaller wins (the bound up to batch ~300 here) */
+        int sure = rows * (ly->n_in + ly->n_out) < ly->n_in * ly->n_out &&
+                   update_stays_finite(D, ly->n_out, In, ly->n_in, rows, lr, decay);
 
         if (l > 0) input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
         /* W = decay W - lr D^T · In: (n_out x rows)(rows x n_in); a single
