@@ -17,7 +17,11 @@ typedef struct bench_fashion_result {
 
 /* Loads train-images-idx3-ubyte.gz etc. from dir, scales pixels to [0, 1]
  * (as torchvision's ToTensor does), trains for `epochs` epochs and
- * evaluates on the test set. Returns 0, or -1 with a message on stderr. */
-int bench_fashion(const char *dir, int epochs, uint64_t seed, bench_fashion_result *out);
+ * evaluates on the test set. Epoch times come from the trainer's history
+ * (wall clock); with cpu_clock, from the thread CPU time of the whole
+ * training divided by the epochs (min and max then equal the mean).
+ * Returns 0, or -1 with a message on stderr. */
+int bench_fashion(const char *dir, int epochs, uint64_t seed, int cpu_clock,
+                  bench_fashion_result *out);
 
 #endif

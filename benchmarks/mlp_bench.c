@@ -499,15 +499,15 @@ static int run_fashion(const options *o, FILE *text, FILE *json, int *first)
     bench_fashion_result fr;
     size_t threads = o->threads[0];
     mlp_set_num_threads((int)threads);
-    if (bench_fashion(o->data, o->epochs, o->seed, &fr) != 0) return -1;
+    if (bench_fashion(o->data, o->epochs, o->seed, o->cpu_clock, &fr) != 0) return -1;
     fprintf(text, "Fashion-MNIST 784-256-128-10 relu, Adam 1e-3, batch 128, %zu thread(s): "
                   "%d epochs, %.3f s per epoch (median; [%.3f, %.3f]), test accuracy %.2f%%\n",
             threads, fr.epochs, fr.epoch_s, fr.epoch_min_s, fr.epoch_max_s,
             100.0 * fr.test_accuracy);
     if (json) {
         fprintf(json, "%s\n  {\"kind\": \"fashion\", \"layers\": \"784-256-128-10\", \"batch\": 128, "
-                      "\"threads\": %zu, \"optimizer\": \"adam\", \"epochs\": %d, ",
-                *first ? "" : ",", threads, fr.epochs);
+                      "\"threads\": %zu, \"optimizer\": \"adam\", \"epochs\": %d, \"clock\": \"%s\", ",
+                *first ? "" : ",", threads, fr.epochs, o->cpu_clock ? "cpu" : "wall");
         fputs("\"epoch_s\": ", json), bench_json_double(json, fr.epoch_s);
         fputs(", \"epoch_min_s\": ", json), bench_json_double(json, fr.epoch_min_s);
         fputs(", \"epoch_max_s\": ", json), bench_json_double(json, fr.epoch_max_s);
