@@ -178,7 +178,8 @@ MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t b
  * and *correct as above (each may be NULL). MLP_ERR_DIVERGED when J is not
  * finite (parameters untouched) or when a parameter became non-finite
  * (given finite parameters before: the update is bounded from the error
- * terms and inputs, and W scanned only when the bound is not small).
+ * terms and inputs, W scanned where the bound is not small or would read
+ * more than W).
  * grads is scratch afterwards. */
 MLP__HIDDEN mlp_status mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
                                            const void *targets, mlp__rng *dropout_rng, float lr,
