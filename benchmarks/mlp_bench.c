@@ -180,7 +180,17 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (strcmp(k, "--cpu-clock") == 0) {
             o->cpu_clock = 1, takes = 0;
         } else if (v == NULL) {
-            fprintf(stderr, "mlp-bench: %s needs a value\n", k);
+            static const char *valued[] = {"--layers", "--batch", "--threads", "--reps",
+                                           "--rep-ms", "--optimizer", "--lr", "--act", "--json",
+                                           "--epochs", "--data", "--seed"};
+            size_t q;
+            for (q = 0; q < sizeof valued / sizeof *valued; q++)
+                if (strcmp(k, valued[q]) == 0) {
+                    fprintf(stderr, "mlp-bench: %s needs a value\n", k);
+                    return -1;
+                }
+            fprintf(stderr, "mlp-bench: unknown option %s\n", k);
+            usage(stderr);
             return -1;
         } else if (strcmp(k, "--layers") == 0) {
             if (add_archs(o, v) != 0) goto bad;
