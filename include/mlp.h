@@ -496,6 +496,15 @@ typedef enum mlp_scaling {
 MLP_API mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n,
                                          mlp_scaling kind);
 
+/* Training metadata a network carries (and a model file saves), for tools
+ * such as `mlp info`: the seed of the last initialisation, the epochs and
+ * optimiser steps trained so far, and the mlp_optimizer whose state it
+ * holds (-1 when none). 0 (or -1) for NULL. */
+MLP_API uint64_t mlp_seed(const mlp_network *net);
+MLP_API uint64_t mlp_epochs_trained(const mlp_network *net);
+MLP_API uint64_t mlp_steps_trained(const mlp_network *net);
+MLP_API int mlp_optimizer_state_kind(const mlp_network *net);
+
 #ifdef __cplusplus
 }
 #endif

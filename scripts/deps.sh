@@ -9,6 +9,7 @@ packages=(
   python3 python3-numpy python3-pytest
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
+  locales graphviz
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (or with sudo) to install: ${packages[*]}" >&2
@@ -17,3 +18,10 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# The CSV reader is tested under a German numeric locale (R15).
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  sed -i 's/^# *\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  grep -q '^de_DE\.UTF-8 UTF-8' /etc/locale.gen || echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen
+  locale-gen
+fi

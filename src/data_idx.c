@@ -1,0 +1,208 @@
+/* IDX files (the MNIST family's format), gzip-compressed or plain: zlib's
+ * gzread passes plain files through unchanged.
+ *
+ * Layout: magic (4 bytes: 0, 0, element type, number of dimensions), then
+ * one big-endian uint32 per dimension, then the elements in row-major order.
+ * Images are type 0x08 (unsigned byte) with 3 dimensions (count x rows x
+ * columns; 2, count x features, is taken too), labels type 0x08 with 1. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <string.h>
+#include <zlib.h>
+
+#define IDX_UBYTE 0x08
+#define IDX_MAX_DIMS 3
+
+typedef struct idx_file {
+    gzFile gz;
+    const char *path;
+    size_t ndim;
+    size_t dims[IDX_MAX_DIMS];
+    size_t count; /* dims[0] */
+    size_t item;  /* product of the other dims: bytes per item */
+} idx_file;
+
+/* Reads up to len bytes; returns the number read, or -1 on a zlib error. */
+static long long idx_read(gzFile gz, unsigned char *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        size_t want = len - done;
+        int got;
+        if (want > (1u << 30)) want = 1u << 30;
+        got = gzread(gz, buf + done, (unsigned)want);
+        if (got < 0) return -1;
+        if (got == 0) break;
+        done += (size_t)got;
+    }
+    return (long long)done;
+}
+
+static mlp_status idx_gz_error(const idx_file *f, const char *what)
+{
+    int errnum = 0;
+    const char *msg = gzerror(f->gz, &errnum);
+    if (errnum == Z_ERRNO)
+        return mlp__fail(MLP_ERR_IO, "%s: reading %s: %s", f->path, what, strerror(errno));
+    return mlp__fail(MLP_ERR_FORMAT, "%s: reading %s: %s", f->path, what,
+                     msg && *msg ? msg : "corrupt compressed data");
+}
+
+/* Opens path and reads the header; min_dim..max_dim dimensions of ubyte. */
+static mlp_status idx_open(idx_file *f, const char *path, const char *kind, size_t min_dim,
+                           size_t max_dim)
+{
+    unsigned char head[4 + 4 * IDX_MAX_DIMS];
+    long long got;
+    size_t i;
+
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    errno = 0;
+    f->gz = gzopen(path, "rb");
+    if (f->gz == NULL)
+        return mlp__fail(errno ? MLP_ERR_IO : MLP_ERR_NOMEM, "%s: cannot open: %s", path,
+                         errno ? strerror(errno) : "out of memory");
+    got = idx_read(f->gz, head, 4);
+    if (got < 0) return idx_gz_error(f, "the header");
+    if (got < 4)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: truncated: %lld of 4 header bytes", path, got);
+    if (head[0] != 0 || head[1] != 0 || head[2] != IDX_UBYTE || head[3] < min_dim ||
+        head[3] > max_dim)
+        return mlp__fail(MLP_ERR_FORMAT,
+                         "%s: bad magic 0x%02x%02x%02x%02x for IDX %s (expected 0x000008%02x)",
+                         path, head[0], head[1], head[2], head[3], kind, (unsigned)max_dim);
+    f->ndim = head[3];
+    got = idx_read(f->gz, head + 4, 4 * f->ndim);
+    if (got < 0) return idx_gz_error(f, "the header");
+    if ((size_t)got < 4 * f->ndim)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: truncated: %lld of %zu dimension bytes", path, got,
+                         4 * f->ndim);
+    f->item = 1;
+    for (i = 0; i < f->ndim; i++) {
+        const unsigned char *p = head + 4 + 4 * i;
+        f->dims[i] = ((size_t)p[0] << 24) | ((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3];
+        if (f->dims[i] == 0)
+            return mlp__fail(MLP_ERR_FORMAT, "%s: dimension %zu is zero", path, i);
+        if (i > 0 && !mlp__mul_ok(f->item, f->dims[i], &f->item))
+            return mlp__fail(MLP_ERR_SIZE, "%s: dimensions overflow", path);
+    }
+    f->count = f->dims[0];
+    if (f->count > MLP_MAX_DIM || f->item > MLP_MAX_DIM)
+        return mlp__fail(MLP_ERR_SIZE, "%s: %zu items of %zu bytes exceed the limit %zu", path,
+                         f->count, f->item, MLP_MAX_DIM);
+    return MLP_OK;
+}
+
+/* Reads exactly len payload bytes into a new buffer, growing it as data
+ * actually arrives so that a header claiming a huge size costs nothing
+ * before the truncation is found; then insists on end of file. */
+static mlp_status idx_payload(idx_file *f, size_t len, unsigned char **out)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, have = 0;
+    unsigned char extra;
+    long long got;
+
+    while (have < len) {
+        if (have == cap) {
+            size_t next = cap ? cap * 2 : (size_t)1 << 20;
+            unsigned char *grown;
+            if (next > len || next < cap) next = len;
+            grown = mlp__malloc(next);
+            if (grown == NULL) {
+                mlp__free(buf);
+                return mlp__fail(MLP_ERR_NOMEM, "%s: %zu bytes of data", f->path, next);
+            }
+            if (have) memcpy(grown, buf, have);
+            mlp__free(buf);
+            buf = grown;
+            cap = next;
+        }
+        got = idx_read(f->gz, buf + have, cap - have);
+        if (got < 0) {
+            mlp__free(buf);
+            return idx_gz_error(f, "the data");
+        }
+        have += (size_t)got;
+        if (have < cap) break;
+    }
+    if (have < len) {
+        mlp__free(buf);
+        return mlp__fail(MLP_ERR_FORMAT, "%s: truncated: %zu of %zu data bytes", f->path, have,
+                         len);
+    }
+    got = idx_read(f->gz, &extra, 1);
+    if (got != 0) {
+        mlp__free(buf);
+        if (got < 0) return idx_gz_error(f, "the end of the data");
+        return mlp__fail(MLP_ERR_FORMAT, "%s: trailing bytes after %zu data bytes", f->path,
+                         len);
+    }
+    *out = buf;
+    return MLP_OK;
+}
+
+static void idx_close(idx_file *f)
+{
+    if (f->gz != NULL) gzclose(f->gz);
+    f->gz = NULL;
+}
+
+mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
+                                const char *labels_path)
+{
+    idx_file img = {0}, lab = {0};
+    unsigned char *pix = NULL, *lbl = NULL;
+    mlp_dataset *ds = NULL;
+    size_t n_bytes, i, max_class = 0;
+    mlp_status st;
+
+    MLP__CHECK_NULL(out);
+    MLP__CHECK_NULL(images_path);
+
+    st = idx_open(&img, images_path, "images", 2, 3);
+    if (st != MLP_OK) goto done;
+    if (labels_path != NULL) {
+        /* Check the labels' header before reading 47 MB of pixels. */
+        st = idx_open(&lab, labels_path, "labels", 1, 1);
+        if (st != MLP_OK) goto done;
+        if (lab.count != img.count) {
+            st = mlp__fail(MLP_ERR_FORMAT, "%s holds %zu labels but %s holds %zu images",
+                           labels_path, lab.count, images_path, img.count);
+            goto done;
+        }
+    }
+    if (!mlp__mul_ok(img.count, img.item, &n_bytes)) {
+        st = mlp__fail(MLP_ERR_SIZE, "%s: %zu x %zu bytes overflow", images_path, img.count,
+                       img.item);
+        goto done;
+    }
+    st = idx_payload(&img, n_bytes, &pix);
+    if (st != MLP_OK) goto done;
+    if (labels_path != NULL) {
+        st = idx_payload(&lab, lab.count, &lbl);
+        if (st != MLP_OK) goto done;
+    }
+    st = mlp__dataset_new(img.count, img.item, labels_path != NULL, 0, &ds);
+    if (st != MLP_OK) goto done;
+    for (i = 0; i < n_bytes; i++) ds->features[i] = (float)pix[i];
+    if (lbl != NULL) {
+        for (i = 0; i < lab.count; i++) {
+            ds->classes[i] = lbl[i];
+            if (lbl[i] > max_class) max_class = lbl[i];
+        }
+        ds->num_classes = max_class + 1;
+    }
+    *out = ds;
+    ds = NULL;
+
+done:
+    mlp__free(pix);
+    mlp__free(lbl);
+    idx_close(&img);
+    idx_close(&lab);
+    mlp_dataset_destroy(ds);
+    return st;
+}

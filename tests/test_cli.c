@@ -1,0 +1,413 @@
+/* The `mlp` command line, run as a child process: exit codes and one-line
+ * messages on bad input, and a train / info / eval / predict / graph round
+ * trip on small CSV files made in a temporary folder. */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#ifndef MLP_CLI_PATH
+#error "MLP_CLI_PATH must name the mlp binary"
+#endif
+
+static char dir[512];
+
+/* What a run left behind. */
+static int status;
+static char out[1 << 16], err[1 << 12];
+
+static int setup(void **state)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/mlp_test_cli_XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path(const char *name)
+{
+    static char buf[4][600];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
+static void read_all(const char *file, char *buf, size_t cap)
+{
+    FILE *f = fopen(file, "rb");
+    size_t n = 0;
+    if (f != NULL) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+/* Runs mlp with the arguments (NULL-terminated) in the temporary folder,
+ * with env_kv ("NAME=value", may be NULL) added to the environment. */
+static int run_env(const char *env_kv, ...)
+{
+    const char *argv[48];
+    char out_file[600], err_file[600];
+    va_list ap;
+    int argc = 0;
+    pid_t pid;
+
+    argv[argc++] = MLP_CLI_PATH;
+    va_start(ap, env_kv);
+    while ((argv[argc] = va_arg(ap, const char *)) != NULL) argc++;
+    va_end(ap);
+    snprintf(out_file, sizeof out_file, "%s/.stdout", dir);
+    snprintf(err_file, sizeof err_file, "%s/.stderr", dir);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0 || chdir(dir) != 0) _exit(126);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (env_kv != NULL) {
+            char name[64];
+            size_t eq = strcspn(env_kv, "=");
+            if (eq >= sizeof name) _exit(126);
+            memcpy(name, env_kv, eq);
+            name[eq] = '\0';
+            setenv(name, env_kv + eq + 1, 1);
+        }
+        execv(MLP_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    /* never a crash */
+    if (!WIFEXITED(status)) fail_msg("%s %s: killed by signal %d", argv[1], argc > 2 ? argv[2] : "",
+                                     WTERMSIG(status));
+    read_all(out_file, out, sizeof out);
+    read_all(err_file, err, sizeof err);
+    return WEXITSTATUS(status);
+}
+
+#define run(...) run_env(NULL, __VA_ARGS__, (const char *)NULL)
+
+/* A failure: the exit code, and exactly one line on stderr naming what. */
+static void expect_error(int rc, int code, const char *what)
+{
+    const char *nl = strchr(err, '\n');
+    if (rc != code) fail_msg("exit %d, expected %d; stderr: %s", rc, code, err);
+    if (strncmp(err, "mlp", 3) != 0 || nl == NULL || nl[1] != '\0')
+        fail_msg("stderr is not one line starting with 'mlp': '%s'", err);
+    if (strstr(err, what) == NULL) fail_msg("stderr '%s' does not mention '%s'", err, what);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    FILE *f = fopen(path(name), "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Two classes split by x0 + x1 > 0 (a margin around the line left empty),
+ * from a fixed LCG; with_labels writes the class as the last column. */
+static void write_blobs(const char *name, int rows, uint32_t seed, int with_labels)
+{
+    FILE *f = fopen(path(name), "w");
+    int i = 0;
+    assert_non_null(f);
+    fprintf(f, with_labels ? "x0,x1,class\n" : "x0,x1\n");
+    while (i < rows) {
+        double a, b;
+        seed = seed * 1664525u + 1013904223u;
+        a = (double)(seed >> 8) / (1 << 24) * 20 - 10;
+        seed = seed * 1664525u + 1013904223u;
+        b = (double)(seed >> 8) / (1 << 24) * 20 - 10;
+        if (a + b > -2 && a + b < 2) continue;
+        fprintf(f, "%.3f,%.3f", 100 + a, b * 0.01); /* raw units: the model scales */
+        if (with_labels) fprintf(f, ",%d", a + b > 0);
+        fputc('\n', f);
+        i++;
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- bad arguments and bad files ------------------------------------- */
+
+static void test_bad_arguments(void **state)
+{
+    expect_error(run_env(NULL, (const char *)NULL), 2, "missing command");
+    expect_error(run("frobnicate"), 2, "unknown command 'frobnicate'");
+    expect_error(run("train", "--bogus"), 2, "unknown option '--bogus'");
+    expect_error(run("train", "--epochs"), 2, "--epochs needs a value");
+    expect_error(run("train", "--epochs", "ten"), 2, "--epochs takes a count");
+    expect_error(run("train", "--epochs=-3"), 2, "--epochs takes a count");
+    expect_error(run("train", "--lr", "1e999"), 2, "--lr takes a number");
+    expect_error(run("train", "--lr", "fast"), 2, "--lr takes a number");
+    expect_error(run("train", "--optimizer", "sgdx"), 2, "unknown optimizer 'sgdx'");
+    expect_error(run("train", "--schedule", "linear"), 2, "unknown schedule");
+    expect_error(run("train", "--activation", "swish"), 2, "unknown activation 'swish'");
+    expect_error(run("train", "--loss", "hinge"), 2, "unknown loss 'hinge'");
+    expect_error(run("train", "--hidden", "12,,4"), 2, "--hidden takes sizes");
+    expect_error(run("train", "--hidden", "0"), 2, "--hidden takes sizes");
+    expect_error(run("train", "--layers", "784"), 2, "--layers takes sizes");
+    expect_error(run("train", "--dropout", "1"), 2, "dropout");
+    expect_error(run("train", "--validation", "1.5"), 2, "--validation");
+    expect_error(run("train", "--batch-size", "0"), 2, "--batch-size");
+    expect_error(run("train", "--seed", "-1"), 2, "--seed");
+    expect_error(run("train", "--quiet=yes"), 2, "--quiet takes no value");
+    expect_error(run("train", "extra"), 2, "unexpected argument 'extra'");
+    expect_error(run("eval"), 2, "needs a MODEL");
+    expect_error(run("predict", "m.mlp"), 2, "needs --data");
+    expect_error(run("info", "a.mlp", "b.mlp"), 2, "unexpected argument 'b.mlp'");
+    expect_error(run("graph", "-x"), 2, "unknown option '-x'");
+}
+
+static void test_bad_files(void **state)
+{
+    write_text("bad.csv", "a,b,class\n1,2,0\n3,x,1\n");
+    write_text("ragged.csv", "1,2,0\n3,1\n");
+    write_text("neg.csv", "1,2,0\n3,4,-1\n");
+    write_text("empty.csv", "");
+    write_text("corrupt.mlp", "this is not a model file, not even close\n");
+
+    expect_error(run("train", "--data", "missing.csv"), 1, "missing.csv");
+    expect_error(run("train", "--data", "bad.csv"), 1, "line 3, column 2");
+    expect_error(run("train", "--data", "ragged.csv"), 1, "line 2");
+    expect_error(run("train", "--data", "neg.csv"), 1, "class label");
+    expect_error(run("train", "--data", "empty.csv"), 1, "empty");
+    expect_error(run("train", "--data", "bad.csv", "--header", "maybe"), 2, "--header");
+    expect_error(run("train", "--data", "corrupt.mlp", "--labels", "bad.csv"), 1, "magic");
+    expect_error(run_env("MLP_FASHION_MNIST_DIR=/nonexistent/fashion", "train", (const char *)NULL),
+                 1, "apt-get install dataset-fashion-mnist");
+    expect_error(run_env("MLP_FASHION_MNIST_DIR=/nonexistent/fashion", "eval", "corrupt.mlp",
+                         (const char *)NULL), 1, "corrupt.mlp");
+
+    expect_error(run("info", "missing.mlp"), 1, "missing.mlp");
+    expect_error(run("info", "corrupt.mlp"), 1, "corrupt.mlp");
+    expect_error(run("eval", "corrupt.mlp", "--data", "bad.csv"), 1, "corrupt.mlp");
+    expect_error(run("predict", "corrupt.mlp", "--data", "bad.csv"), 1, "corrupt.mlp");
+    expect_error(run("graph", "corrupt.mlp"), 1, "corrupt.mlp");
+    expect_error(run("graph", "empty.csv"), 1, "empty.csv");
+}
+
+/* ---- a round trip ------------------------------------------------------ */
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static void test_round_trip(void **state)
+{
+    char text[1 << 16], c_out[1 << 16];
+    double acc = 0;
+    const char *p;
+    int i, agree = 0;
+
+    write_blobs("train.csv", 400, 1, 1);
+    write_blobs("test.csv", 200, 2, 1);
+    write_blobs("inputs.csv", 50, 3, 0);
+
+    /* train: --help first */
+    assert_int_equal(run("train", "--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp train"));
+    assert_non_null(strstr(out, "--hidden"));
+
+    assert_int_equal(run("train", "--data", "train.csv", "--test", "test.csv", "--hidden", "8",
+                         "--epochs", "15", "--batch-size", "16", "--lr", "0.01", "--dropout", "0",
+                         "--input-dropout", "0", "--validation", "0.1", "--seed", "3",
+                         "--threads", "1", "-o", "m.mlp"), 0);
+    p = strstr(out, "test accuracy: ");
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "test accuracy: %lf%%", &acc), 1);
+    if (acc < 95) fail_msg("test accuracy %.2f%% on a separable problem\n%s", acc, out);
+    {
+        /* not a terminal: one plain line per epoch */
+        int epochs = 0;
+        for (p = out; (p = strstr(p, "\nepoch ")) != NULL; p++) epochs++;
+        assert_int_equal(epochs, 15);
+        assert_non_null(strstr(out, "\nepoch 15/15  loss "));
+    }
+    assert_null(strstr(out, "\r")); /* not a terminal: plain lines, no bar */
+
+    assert_non_null(strstr(out, "threads: 1\n"));
+    expect_error(run("train", "--data", "train.csv", "--augment", "flip"), 2, "square images");
+    expect_error(run("train", "--data", "train.csv", "--augment", "sideways"), 2, "--augment");
+    /* 2 x 2 "images" whose class is which column is bright: mirroring keeps
+     * the class of the rows (top/bottom), so training still succeeds */
+    {
+        FILE *f = fopen(path("img.csv"), "w");
+        assert_non_null(f);
+        for (i = 0; i < 64; i++)
+            fprintf(f, i % 2 ? "200,200,0,0,1\n" : "0,0,200,200,0\n");
+        fclose(f);
+        assert_int_equal(run("train", "--data", "img.csv", "--augment", "flip", "--hidden", "4",
+                             "--epochs", "20", "--batch-size", "8", "--lr", "0.02", "--dropout", "0",
+                             "--input-dropout", "0", "--validation", "0.25", "--threads", "1",
+                             "-o", "img.mlp"), 0);
+        assert_non_null(strstr(out, "augment flip"));
+        assert_non_null(strstr(out, "val_acc 100.00%"));
+    }
+
+    /* the learning curve files beside the model */
+    read_all(path("m-curve.csv"), text, sizeof text);
+    assert_int_equal(strncmp(text, "epoch,train_loss,", 17), 0);
+    assert_int_equal(count_lines(text), 16);
+    read_all(path("m-curve.svg"), text, sizeof text);
+    assert_non_null(strstr(text, "<svg"));
+    assert_non_null(strstr(text, "<polyline"));
+    assert_non_null(strstr(text, "</svg>"));
+
+    /* info */
+    assert_int_equal(run("info", "m.mlp"), 0);
+    assert_non_null(strstr(out, "architecture: 2-8-2"));
+    assert_non_null(strstr(out, "parameters: 42\n"));
+    assert_non_null(strstr(out, "loss: softmax_cross_entropy"));
+    assert_non_null(strstr(out, "epochs trained: 15"));
+    assert_non_null(strstr(out, "input scaling: (x - offset)"));
+
+    /* eval agrees with the accuracy train reported */
+    assert_int_equal(run("eval", "m.mlp", "--data", "test.csv"), 0);
+    p = strstr(out, "accuracy: ");
+    assert_non_null(p);
+    {
+        double acc2;
+        assert_int_equal(sscanf(p, "accuracy: %lf%%", &acc2), 1);
+        assert_float_equal(acc2, acc, 0.005);
+    }
+
+    /* predict: one class per row, right on (nearly) every row; the file
+     * with labels gives the same classes as the one without. */
+    assert_int_equal(run("predict", "m.mlp", "--data", "inputs.csv"), 0);
+    assert_int_equal(count_lines(out), 50);
+    snprintf(c_out, sizeof c_out, "%s", out);
+    write_blobs("inputs_labelled.csv", 50, 3, 1);
+    assert_int_equal(run("predict", "m.mlp", "--data", "inputs_labelled.csv", "-o", "pred.txt"), 0);
+    read_all(path("pred.txt"), text, sizeof text);
+    assert_string_equal(text, c_out);
+    read_all(path("inputs_labelled.csv"), text, sizeof text);
+    p = strchr(text, '\n') + 1;
+    for (i = 0; i < 50; i++) {
+        int label = p[strcspn(p, "\n") - 1] - '0';
+        agree += c_out[2 * i] - '0' == label;
+        p = strchr(p, '\n') + 1;
+    }
+    if (agree < 47) fail_msg("predict agrees with %d of 50 labels", agree);
+    assert_int_equal(run("predict", "m.mlp", "--data", "inputs.csv", "--probabilities"), 0);
+    assert_int_equal(count_lines(out), 50);
+    assert_non_null(strchr(out, ','));
+    /* output does not depend on the locale (a German one writes 0,5) */
+    assert_int_equal(run_env("LC_ALL=de_DE.UTF-8", "predict", "m.mlp", "--data", "inputs.csv",
+                             "--probabilities", (const char *)NULL), 0);
+    snprintf(text, sizeof text, "%s", out);
+    assert_int_equal(run("predict", "m.mlp", "--data", "inputs.csv", "--probabilities"), 0);
+    assert_string_equal(text, out);
+    expect_error(run("predict", "m.mlp", "--data", "bad_cols.csv"), 1, "bad_cols.csv");
+    write_text("bad_cols.csv", "1,2,3,4\n");
+    expect_error(run("predict", "m.mlp", "--data", "bad_cols.csv"), 1, "4 columns");
+
+    /* graph: DOT to stdout, to a file, and SVG through Graphviz */
+    assert_int_equal(run("graph", "m.mlp"), 0);
+    assert_int_equal(strncmp(out, "digraph", 7), 0);
+    assert_int_equal(run("graph", "m.mlp", "-o", "g.dot"), 0);
+    read_all(path("g.dot"), text, sizeof text);
+    assert_int_equal(strncmp(text, "digraph", 7), 0);
+    assert_int_equal(run("graph", "m.mlp", "-o", "g.svg"), 0);
+    read_all(path("g.svg"), text, sizeof text);
+    if (strstr(text, "<svg") == NULL)
+        fail_msg("no SVG from Graphviz (scripts/deps.sh installs graphviz): %s", err);
+    expect_error(run_env("PATH=/nonexistent", "graph", "m.mlp", "-o", "h.svg", (const char *)NULL),
+                 1, "apt-get install graphviz");
+
+    /* every command's --help */
+    assert_int_equal(run("eval", "--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp eval"));
+    assert_int_equal(run("predict", "--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp predict"));
+    assert_int_equal(run("info", "--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp info"));
+    assert_int_equal(run("graph", "--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp graph"));
+    assert_int_equal(run("--help"), 0);
+    assert_non_null(strstr(out, "usage: mlp COMMAND"));
+    assert_int_equal(run("--version"), 0);
+    assert_non_null(strstr(out, "mlp 0."));
+
+    /* a model file cut short is refused with one line */
+    {
+        FILE *f = fopen(path("m.mlp"), "rb");
+        size_t n;
+        assert_non_null(f);
+        n = fread(text, 1, sizeof text, f);
+        fclose(f);
+        f = fopen(path("cut.mlp"), "wb");
+        assert_non_null(f);
+        fwrite(text, 1, n / 2, f);
+        fclose(f);
+        expect_error(run("info", "cut.mlp"), 1, "cut.mlp");
+        expect_error(run("eval", "cut.mlp", "--data", "test.csv"), 1, "cut.mlp");
+    }
+}
+
+/* Regression: float targets, mse, values printed per row. */
+static void test_regression(void **state)
+{
+    FILE *f = fopen(path("reg.csv"), "w");
+    int i, lines;
+    assert_non_null(f);
+    fprintf(f, "y,x\n");
+    for (i = 0; i < 200; i++) fprintf(f, "%g,%g\n", 3.0 * (i % 20) / 20 - 1, (double)(i % 20) / 20);
+    fclose(f);
+    assert_int_equal(run("train", "--data", "reg.csv", "--task", "regress", "--label-column", "0",
+                         "--hidden", "8", "--epochs", "30", "--lr", "0.01", "--batch-size", "16",
+                         "--dropout", "0",
+                         "--input-dropout", "0", "--validation", "0", "--threads", "1", "-o",
+                         "r.mlp", "--plot", "none", "--curve-csv", "none", "-q"), 0);
+    assert_null(strstr(out, "epoch"));
+    assert_false(access(path("r-curve.csv"), F_OK) == 0);
+    assert_int_equal(run("info", "r.mlp"), 0);
+    assert_non_null(strstr(out, "loss: mse"));
+    assert_non_null(strstr(out, "architecture: 1-8-1"));
+    write_text("xs.csv", "0.5\n0\n");
+    assert_int_equal(run("predict", "r.mlp", "--data", "xs.csv"), 0);
+    lines = count_lines(out);
+    assert_int_equal(lines, 2);
+    {
+        double y0, y1;
+        assert_int_equal(sscanf(out, "%lf\n%lf", &y0, &y1), 2);
+        assert_float_equal(y0, 0.5, 0.25);
+        assert_float_equal(y1, -1.0, 0.25);
+    }
+    expect_error(run("train", "--data", "reg.csv", "--task", "regress", "--label-column", "0",
+                     "--loss", "softmax_cross_entropy"), 2, "does not fit");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_regression),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
