@@ -90,6 +90,8 @@ typedef struct mlp__buffers {
     float **in_drop;    /* n_layers pointers, NULL where no dropout */
     float **mask;       /* n_layers pointers, NULL where no dropout */
     float *delta[2];    /* ping-pong error terms, capacity x max width */
+    const float *x0;    /* the input rows the last forward_train read */
+    int dropout_on;     /* whether the last forward_train applied dropout */
 } mlp__buffers;
 
 struct mlp_network {
@@ -135,6 +137,8 @@ MLP__HIDDEN mlp_status mlp__check_shape(size_t n_layers, const size_t *sizes,
 MLP__HIDDEN mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity,
                                           mlp__buffers *buf);
 MLP__HIDDEN void mlp__buffers_free(mlp__buffers *buf);
+/* Whether a caller's workspace was made for a network of this shape. */
+MLP__HIDDEN int mlp__workspace_fits(const mlp_network *net, const mlp_workspace *ws);
 /* Allocates a network with the given shape; parameters zeroed, no init. */
 MLP__HIDDEN mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes,
                                           const mlp_activation *acts, mlp_network **out);
@@ -149,11 +153,15 @@ MLP__HIDDEN mlp_status mlp__check_finite(const float *x, size_t n, const char *w
  * keeping Z and A of every layer. With dropout != 0 draws masks from rng. */
 MLP__HIDDEN void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *X,
                                     size_t rows, mlp__rng *dropout_rng);
-/* Loss over rows of the last forward_train; adds to *loss_sum, and
- * writes the output error term (scaled by `scale`, normally 1/batch) into
- * buf->delta[0]. correct (may be NULL) counts right answers. */
-MLP__HIDDEN double mlp__loss_delta(const mlp_network *net, mlp__buffers *buf, const void *targets,
-                                   size_t rows, float scale, size_t *correct);
+/* Loss summed over `rows` rows of outputs O (rows x n_out, the last layer's
+ * activations). With delta != NULL also writes the output error term
+ * scale * dL/dZ(L) (rows x n_out; scale is 1/batch for the batch mean).
+ * correct (may be NULL) receives the number of right answers. */
+MLP__HIDDEN double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
+                                   const void *targets, size_t rows, float scale, float *delta,
+                                   size_t *correct);
+/* targets advanced by `rows` rows for the network's loss. */
+MLP__HIDDEN const void *mlp__targets_at(const mlp_network *net, const void *targets, size_t rows);
 /* Backward from buf->delta[0]: grads = (accumulate ? grads : 0) + dL/dparams. */
 MLP__HIDDEN void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows,
                                int accumulate);

@@ -1,0 +1,124 @@
+/* Activations f and their derivatives f', fused into single passes. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define LEAKY_SLOPE 0.01f
+#define INV_SQRT2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+
+static inline float sigmoidf(float z)
+{
+    /* Two branches so that exp never overflows. */
+    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+static inline float softplusf(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
+
+static inline float geluf(float z) { return 0.5f * z * (1.0f + erff(z * INV_SQRT2)); }
+
+/* One pass over rows x n: z = Z + b; Z = z; A = f(z). */
+#define BIAS_ACT_LOOP(EXPR)                           \
+    for (r = 0; r < rows; r++) {                      \
+        float *zr = Z + r * n, *ar = A + r * n;       \
+        for (j = 0; j < n; j++) {                     \
+            float z = zr[j] + b[j];                   \
+            zr[j] = z;                                \
+            ar[j] = (EXPR);                           \
+        }                                             \
+    }
+
+void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_t rows, size_t n)
+{
+    size_t r, j;
+    switch (act) {
+    case MLP_ACT_IDENTITY:
+        if (A == Z) {
+            for (r = 0; r < rows; r++)
+                for (j = 0; j < n; j++) Z[r * n + j] += b[j];
+        } else {
+            BIAS_ACT_LOOP(z)
+        }
+        break;
+    case MLP_ACT_SIGMOID: BIAS_ACT_LOOP(sigmoidf(z)) break;
+    case MLP_ACT_TANH: BIAS_ACT_LOOP(tanhf(z)) break;
+    case MLP_ACT_RELU: BIAS_ACT_LOOP(z > 0.0f ? z : 0.0f) break;
+    case MLP_ACT_LEAKY_RELU: BIAS_ACT_LOOP(z > 0.0f ? z : LEAKY_SLOPE * z) break;
+    case MLP_ACT_GELU: BIAS_ACT_LOOP(geluf(z)) break;
+    case MLP_ACT_SOFTPLUS: BIAS_ACT_LOOP(softplusf(z)) break;
+    default: assert(!"unknown activation"); break;
+    }
+}
+
+/* D *= f'(Z), with A = f(Z) where that is cheaper. */
+#define BACKWARD_LOOP(EXPR)                 \
+    for (i = 0; i < count; i++) {           \
+        float z = Z[i], a = A[i];           \
+        (void)z;                            \
+        (void)a;                            \
+        D[i] *= (EXPR);                     \
+    }
+
+void mlp__act_backward(mlp_activation act, const float *Z, const float *A, float *D, size_t count)
+{
+    size_t i;
+    switch (act) {
+    case MLP_ACT_IDENTITY: break;
+    case MLP_ACT_SIGMOID: BACKWARD_LOOP(a * (1.0f - a)) break;
+    case MLP_ACT_TANH: BACKWARD_LOOP(1.0f - a * a) break;
+    case MLP_ACT_RELU: BACKWARD_LOOP(z > 0.0f ? 1.0f : 0.0f) break;
+    case MLP_ACT_LEAKY_RELU: BACKWARD_LOOP(z > 0.0f ? 1.0f : LEAKY_SLOPE) break;
+    case MLP_ACT_GELU:
+        /* d/dz z*Phi(z) = Phi(z) + z*phi(z) */
+        BACKWARD_LOOP(0.5f * (1.0f + erff(z * INV_SQRT2)) + z * INV_SQRT_2PI * expf(-0.5f * z * z))
+        break;
+    case MLP_ACT_SOFTPLUS: BACKWARD_LOOP(sigmoidf(z)) break;
+    default: assert(!"unknown activation"); break;
+    }
+}
+
+double mlp__act_f(mlp_activation act, double z)
+{
+    switch (act) {
+    case MLP_ACT_IDENTITY: return z;
+    case MLP_ACT_SIGMOID: return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+    case MLP_ACT_TANH: return tanh(z);
+    case MLP_ACT_RELU: return z > 0 ? z : 0.0;
+    case MLP_ACT_LEAKY_RELU: return z > 0 ? z : 0.01 * z;
+    case MLP_ACT_GELU: return 0.5 * z * (1.0 + erf(z * 0.70710678118654752));
+    case MLP_ACT_SOFTPLUS: return fmax(z, 0.0) + log1p(exp(-fabs(z)));
+    default: return NAN;
+    }
+}
+
+int mlp__act_has_kink(mlp_activation act)
+{
+    return act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU;
+}
+
+static const char *const act_names[MLP_ACT_COUNT_] = {
+    "identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "softplus",
+};
+
+const char *mlp_activation_name(mlp_activation act)
+{
+    if ((unsigned)act >= MLP_ACT_COUNT_) return NULL;
+    return act_names[act];
+}
+
+mlp_status mlp_activation_parse(const char *name, mlp_activation *out)
+{
+    int i;
+    MLP__CHECK_NULL(name);
+    MLP__CHECK_NULL(out);
+    for (i = 0; i < MLP_ACT_COUNT_; i++) {
+        if (strcmp(name, act_names[i]) == 0) {
+            *out = (mlp_activation)i;
+            return MLP_OK;
+        }
+    }
+    return mlp__fail(MLP_ERR_ACTIVATION, "unknown activation \"%s\"", name);
+}

@@ -1,0 +1,137 @@
+/* Losses, each per sample and summed here (callers divide by the batch),
+ * fused with their output error terms dL/dZ(L). */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static inline double softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
+
+static inline float sigmoidf(float z)
+{
+    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+static size_t argmax(const float *o, size_t n)
+{
+    size_t k, best = 0;
+    for (k = 1; k < n; k++)
+        if (o[k] > o[best]) best = k;
+    return best;
+}
+
+/* -log softmax(o)_y = logsumexp(o) - o_y; delta = softmax(o) - onehot(y).
+ * Subtracting the max keeps exp finite for logits of any size. */
+static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n, float scale,
+                         float *delta, size_t *correct)
+{
+    double sum = 0.0;
+    size_t r, k, right = 0;
+    for (r = 0; r < rows; r++) {
+        const float *o = O + r * n;
+        size_t top = argmax(o, n);
+        float m = o[top];
+        double s = 0.0, lse;
+        for (k = 0; k < n; k++) s += exp((double)o[k] - m);
+        lse = m + log(s);
+        sum += lse - o[y[r]];
+        right += (size_t)((int32_t)top == y[r]);
+        if (delta) {
+            float *d = delta + r * n;
+            for (k = 0; k < n; k++) d[k] = scale * (float)exp((double)o[k] - lse);
+            d[y[r]] -= scale;
+        }
+    }
+    if (correct) *correct = right;
+    return sum;
+}
+
+/* sum_k softplus(o_k) - y_k o_k; delta = sigmoid(o) - y. */
+static double sigmoid_ce(const float *O, const float *Y, size_t rows, size_t n, float scale,
+                         float *delta, size_t *correct)
+{
+    double sum = 0.0;
+    size_t r, k, right = 0;
+    for (r = 0; r < rows; r++) {
+        const float *o = O + r * n, *y = Y + r * n;
+        int all = 1;
+        for (k = 0; k < n; k++) {
+            sum += softplus(o[k]) - (double)y[k] * o[k];
+            all &= (o[k] > 0.0f) == (y[k] >= 0.5f);
+        }
+        right += (size_t)all;
+        if (delta)
+            for (k = 0; k < n; k++) delta[r * n + k] = scale * (sigmoidf(o[k]) - y[k]);
+    }
+    if (correct) *correct = right;
+    return sum;
+}
+
+/* 1/2 |o - y|^2; delta = o - y. */
+static double mse(const float *O, const float *Y, size_t rows, size_t n, float scale, float *delta)
+{
+    double sum = 0.0;
+    size_t i, count = rows * n;
+    for (i = 0; i < count; i++) {
+        float e = O[i] - Y[i];
+        sum += 0.5 * (double)e * e;
+        if (delta) delta[i] = scale * e;
+    }
+    return sum;
+}
+
+double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
+                       const void *targets, size_t rows, float scale, float *delta,
+                       size_t *correct)
+{
+    const mlp__layer *last = &net->layers[net->n_layers - 1];
+    size_t n = last->n_out;
+    double sum;
+    if (correct) *correct = 0;
+    switch (net->loss) {
+    case MLP_LOSS_SOFTMAX_CE:
+        sum = softmax_ce(O, (const int32_t *)targets, rows, n, scale, delta, correct);
+        break;
+    case MLP_LOSS_SIGMOID_CE:
+        sum = sigmoid_ce(O, (const float *)targets, rows, n, scale, delta, correct);
+        break;
+    default:
+        sum = mse(O, (const float *)targets, rows, n, scale, delta);
+        break;
+    }
+    /* dL/dZ = dL/dO * f'(Z): a no-op for the usual identity output. */
+    if (delta) mlp__act_backward(last->act, Z, O, delta, rows * n);
+    return sum;
+}
+
+const void *mlp__targets_at(const mlp_network *net, const void *targets, size_t rows)
+{
+    if (net->loss == MLP_LOSS_SOFTMAX_CE) return (const int32_t *)targets + rows;
+    return (const float *)targets + rows * net->sizes[net->n_layers];
+}
+
+static const char *const loss_names[MLP_LOSS_COUNT_] = {
+    "mse", "softmax_cross_entropy", "sigmoid_cross_entropy",
+};
+
+const char *mlp_loss_name(mlp_loss loss)
+{
+    if ((unsigned)loss >= MLP_LOSS_COUNT_) return NULL;
+    return loss_names[loss];
+}
+
+mlp_status mlp_loss_parse(const char *name, mlp_loss *out)
+{
+    int i;
+    MLP__CHECK_NULL(name);
+    MLP__CHECK_NULL(out);
+    for (i = 0; i < MLP_LOSS_COUNT_; i++) {
+        if (strcmp(name, loss_names[i]) == 0) {
+            *out = (mlp_loss)i;
+            return MLP_OK;
+        }
+    }
+    return mlp__fail(MLP_ERR_LOSS, "unknown loss \"%s\"", name);
+}
