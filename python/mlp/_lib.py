@@ -147,13 +147,10 @@ SIGNATURES = {
 
 
 def candidates():
-    """Every path tried, in order: MLP_LIBRARY, beside the package, the build tree."""
+    """The paths tried, in order, when MLP_LIBRARY is not set: beside the
+    package, then the build tree (build/src, then any build*/src)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    paths = []
-    env = os.environ.get("MLP_LIBRARY")
-    if env:
-        paths.append(env)
-    paths += [os.path.join(here, "libmlp.so"), os.path.join(here, "libmlp.so.0")]
+    paths = [os.path.join(here, "libmlp.so"), os.path.join(here, "libmlp.so.0")]
     repo = os.path.dirname(os.path.dirname(here))  # python/mlp -> repository root
     paths.append(os.path.join(repo, "build", "src", "libmlp.so"))
     paths += sorted(p for p in glob.glob(os.path.join(repo, "build*", "src", "libmlp.so"))
@@ -162,8 +159,16 @@ def candidates():
 
 
 def _load():
-    tried = []
     env = os.environ.get("MLP_LIBRARY")
+    if env:
+        # An explicit choice is the only one: never a silent fallback to another build.
+        if os.sep in env:
+            env = os.path.abspath(env)
+        try:
+            return ctypes.CDLL(env), env
+        except OSError as e:
+            raise ImportError("libmlp: MLP_LIBRARY=%s cannot be loaded: %s" % (env, e)) from e
+    tried = ["MLP_LIBRARY (not set)"]
     for path in candidates():
         if not os.path.exists(path):
             tried.append(path + " (not found)")
@@ -171,22 +176,17 @@ def _load():
         try:
             return ctypes.CDLL(path), path
         except OSError as e:
-            if env and path == env:
-                # An explicit choice that fails is an error, not a fallback.
-                raise ImportError("libmlp: MLP_LIBRARY=%s cannot be loaded: %s" % (env, e)) from e
             tried.append("%s (%s)" % (path, e))
-    system = [ctypes.util.find_library("mlp"), "libmlp.so.0"]
-    for name in system:
-        if not name:
-            continue
+    found = ctypes.util.find_library("mlp")
+    if not found:
+        tried.append("system loader: ctypes.util.find_library('mlp') found nothing")
+    for name in filter(None, [found, "libmlp.so.0"]):
         try:
             return ctypes.CDLL(name), name
         except OSError as e:
             tried.append("system loader: %s (%s)" % (name, e))
-    if not system[0]:
-        tried.append("system loader: ctypes.util.find_library('mlp') found nothing")
-    raise ImportError("libmlp shared library not found; set MLP_LIBRARY to its path. Tried:\n  "
-                      + "\n  ".join(tried))
+    raise ImportError("libmlp shared library not found; build it (cmake) or set MLP_LIBRARY to "
+                      "its path. Tried:\n  " + "\n  ".join(tried))
 
 
 def _declare(cdll):

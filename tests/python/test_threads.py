@@ -1,0 +1,122 @@
+"""ctypes releases the GIL inside libmlp: two networks predict in parallel."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import mlp
+
+
+@pytest.fixture
+def one_blas_thread():
+    n = mlp.get_num_threads()
+    mlp.set_num_threads(1)  # each call on one core, so two calls can use two
+    yield
+    mlp.set_num_threads(n)
+
+
+def make(seed):
+    net = mlp.Network([256, 1024, 1024, 10], activations=["relu", "relu", "identity"], seed=seed)
+    X = np.random.RandomState(seed).normal(size=(1024, 256)).astype(np.float32)
+    net.reserve(1024)
+    return net, X
+
+
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def test_a_python_thread_runs_during_a_call(one_blas_thread):
+    """While one long forward runs in C, another thread keeps executing Python:
+    its largest pause is far shorter than the call (a held GIL would stall it)."""
+    net, X = make(1)
+    X = np.tile(X, (4, 1))
+    net.forward(X)  # warm up
+    for attempt in range(5):
+        stamps = []
+        done = threading.Event()
+
+        def spin():
+            while not done.is_set():
+                stamps.append(time.perf_counter())
+
+        t = threading.Thread(target=spin)
+        t.start()
+        time.sleep(0.01)
+        start = time.perf_counter()
+        net.forward(X)
+        call = time.perf_counter() - start
+        done.set()
+        t.join()
+        inside = [s for s in stamps if start <= s <= start + call]
+        gaps = np.diff([start] + inside + [start + call])
+        if len(inside) > 100 and gaps.max() < 0.5 * call:
+            return
+    pytest.fail("a Python thread was stalled for %.3f s of a %.3f s call (%d steps ran)"
+                % (gaps.max(), call, len(inside)))
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to run in parallel")
+def test_two_networks_predict_in_parallel(one_blas_thread):
+    a, Xa = make(1)
+    b, Xb = make(2)
+    ya, yb = a.forward(Xa), b.forward(Xb)  # warm up, and the single-thread results
+
+    def run(net, X, out, reps=4):
+        for _ in range(reps):
+            out.append(net.forward(X))
+
+    ratios = []
+    for attempt in range(6):  # a shared machine: the best of a few tries counts
+        ta = timed(lambda: run(a, Xa, []))
+        tb = timed(lambda: run(b, Xb, []))
+        outs = ([], [])
+        threads = [threading.Thread(target=run, args=(a, Xa, outs[0])),
+                   threading.Thread(target=run, args=(b, Xb, outs[1]))]
+        wall = timed(lambda: ([t.start() for t in threads], [t.join() for t in threads]))
+        assert all(np.array_equal(y, ya) for y in outs[0])
+        assert all(np.array_equal(y, yb) for y in outs[1])
+        ratios.append(wall / (ta + tb))
+        if ratios[-1] < 0.75:  # serialised calls give about 1.0, parallel about 0.5
+            return
+    pytest.fail("two threads took %s of the sequential time (want < 0.75)"
+                % ", ".join("%.2f" % r for r in ratios))
+
+
+def test_one_network_from_many_threads_is_safe(rng):
+    """Calls on one network are serialised by its lock: the results stay exact."""
+    net = mlp.Network([8, 16, 4], seed=3)
+    X = rng.normal(size=(64, 8)).astype(np.float32)
+    want = net.forward(X)
+    bad = []
+
+    def work():
+        for _ in range(50):
+            if not np.array_equal(net.forward(X), want):
+                bad.append(1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not bad
+
+
+def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
+    """Control: the same checks fail when mlp_forward is called with the GIL
+    held (ctypes.PyDLL), so their passing above means something."""
+    import ctypes
+    held = ctypes.PyDLL(mlp.library_path).mlp_forward
+    held.restype, held.argtypes = mlp._lib.SIGNATURES["mlp_forward"]
+    monkeypatch.setattr(mlp._clib, "mlp_forward", held)
+    with pytest.raises(pytest.fail.Exception):
+        test_a_python_thread_runs_during_a_call(None)
+    if len(os.sched_getaffinity(0)) >= 2:
+        with pytest.raises(pytest.fail.Exception):
+            test_two_networks_predict_in_parallel(None)
