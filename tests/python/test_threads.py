@@ -31,12 +31,24 @@ def timed(fn):
     return time.perf_counter() - t
 
 
+def test_calls_go_through_cdll():
+    """Structurally: ctypes releases the GIL for CDLL functions (not PyDLL's)."""
+    import ctypes
+    assert type(mlp._clib._cdll) is ctypes.CDLL
+    for name in ("mlp_forward", "mlp_forward_ws", "mlp_loss_grad", "mlp_train"):
+        fn = getattr(mlp._clib, name)
+        assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI
+
+
 def test_a_python_thread_runs_during_a_call(one_blas_thread):
     """While one long forward runs in C, another thread keeps executing Python:
-    its largest pause is far shorter than the call (a held GIL would stall it)."""
+    its largest pause is far shorter than the call (a held GIL would stall it
+    for the whole call). Concurrency, not parallelism: holds on a busy machine."""
     net, X = make(1)
     X = np.tile(X, (4, 1))
-    net.forward(X)  # warm up
+    Y = np.empty((X.shape[0], 10), np.float32)
+    forward, h, x, y = mlp._clib.mlp_forward, net.handle, X.ctypes.data, Y.ctypes.data
+    forward(h, x, X.shape[0], y)  # warm up
     for attempt in range(5):
         stamps = []
         done = threading.Event()
@@ -49,13 +61,14 @@ def test_a_python_thread_runs_during_a_call(one_blas_thread):
         t.start()
         time.sleep(0.01)
         start = time.perf_counter()
-        net.forward(X)
-        call = time.perf_counter() - start
+        forward(h, x, X.shape[0], y)  # the raw ctypes call: nothing else inside the window
+        end = time.perf_counter()
         done.set()
         t.join()
-        inside = [s for s in stamps if start <= s <= start + call]
-        gaps = np.diff([start] + inside + [start + call])
-        if len(inside) > 100 and gaps.max() < 0.5 * call:
+        call = end - start
+        inside = [s for s in stamps if start <= s <= end]
+        gaps = np.diff([start] + inside + [end])
+        if len(inside) > 100 and gaps.max() < 0.4 * call:
             return
     pytest.fail("a Python thread was stalled for %.3f s of a %.3f s call (%d steps ran)"
                 % (gaps.max(), call, len(inside)))
@@ -72,7 +85,8 @@ def test_two_networks_predict_in_parallel(one_blas_thread):
             out.append(net.forward(X))
 
     ratios = []
-    for attempt in range(6):  # a shared machine: the best of a few tries counts
+    deadline = time.perf_counter() + 20
+    while time.perf_counter() < deadline:  # a shared machine: the best of some tries counts
         ta = timed(lambda: run(a, Xa, []))
         tb = timed(lambda: run(b, Xb, []))
         outs = ([], [])
@@ -84,8 +98,9 @@ def test_two_networks_predict_in_parallel(one_blas_thread):
         ratios.append(wall / (ta + tb))
         if ratios[-1] < 0.75:  # serialised calls give about 1.0, parallel about 0.5
             return
-    pytest.fail("two threads took %s of the sequential time (want < 0.75)"
-                % ", ".join("%.2f" % r for r in ratios))
+    pytest.fail("two threads took %s of the sequential time (want < 0.75; is the machine "
+                "busy? load average %.1f)" % (", ".join("%.2f" % r for r in ratios),
+                                             os.getloadavg()[0]))
 
 
 def test_one_network_from_many_threads_is_safe(rng):
@@ -117,6 +132,5 @@ def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
     monkeypatch.setattr(mlp._clib, "mlp_forward", held)
     with pytest.raises(pytest.fail.Exception):
         test_a_python_thread_runs_during_a_call(None)
-    if len(os.sched_getaffinity(0)) >= 2:
-        with pytest.raises(pytest.fail.Exception):
-            test_two_networks_predict_in_parallel(None)
+    with pytest.raises(AssertionError):
+        test_calls_go_through_cdll()
