@@ -41,6 +41,15 @@ LEARNING_RATES = {"constant", "invscaling", "adaptive", "step", "cosine"}
 SCALINGS = {None, "none", "standard", "minmax"}
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
+# scikit-learn checks that float32 arithmetic cannot pass, with the reason.
+_FLOAT32_XFAIL = {
+    "check_methods_subset_invariance":
+        "float32 BLAS: OpenBLAS sums a row's products in an order that depends on "
+        "the batch size (sgemv for one row, sgemm kernels by row count), so a row "
+        "predicted alone or in another batch differs in the last bits (about 1e-7 "
+        "relative), while this check allows 1e-7 absolute",
+}
+
 
 def _seed(random_state):
     """A 32-bit seed from None, an int or a numpy RandomState."""
@@ -498,7 +507,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self.classes_[np.argmax(z, axis=1)]
 
     def _more_tags(self):
-        return {"multilabel": True}
+        return {"multilabel": True, "_xfail_checks": _FLOAT32_XFAIL}
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -555,4 +564,4 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def _more_tags(self):
-        return {"multioutput": True}
+        return {"multioutput": True, "_xfail_checks": _FLOAT32_XFAIL}

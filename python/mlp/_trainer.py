@@ -15,7 +15,7 @@ OPTIONS = (
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine")
 _NAMED = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-STOP_REASONS = ("completed", "early_stopping", "callback")
+STOP_REASONS = ("completed", "early_stopping", "callback", "diverged")
 
 
 def progress_dict(p):
@@ -179,7 +179,7 @@ class Trainer:
 
     @property
     def stop_reason(self):
-        """"completed", "early_stopping" or "callback"."""
+        """"completed", "early_stopping", "callback" or "diverged"."""
         r = lib.mlp_trainer_stop_reason(self.handle)
         return STOP_REASONS[r] if 0 <= r < len(STOP_REASONS) else r
 
