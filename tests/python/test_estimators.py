@@ -283,7 +283,8 @@ import mlp
 assert not mlp.HAVE_SKLEARN
 rs = np.random.RandomState(0)
 X = rs.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
-clf = mlp.MLPClassifier(hidden_layer_sizes=(8,), random_state=0, max_iter=100)
+clf = mlp.MLPClassifier(hidden_layer_sizes=(8,), random_state=0, max_iter=100,
+                        learning_rate_init=0.01)
 with warnings.catch_warnings():
     warnings.simplefilter('ignore')
     clf.fit(X, y)
@@ -326,13 +327,16 @@ def read_idx(path):
 
 
 def test_fashion_mnist_subset():
-    images = os.path.join(FASHION, "train-images-idx3-ubyte.gz")
+    # the 10,000 test images: a subset that loads fast
+    images = os.path.join(FASHION, "t10k-images-idx3-ubyte.gz")
+    labels = os.path.join(FASHION, "t10k-labels-idx1-ubyte.gz")
     assert os.path.exists(images), "dataset-fashion-mnist is a test dependency (scripts/deps.sh)"
-    X = read_idx(images)[:6000].reshape(6000, -1)
-    y = read_idx(os.path.join(FASHION, "train-labels-idx1-ubyte.gz"))[:6000]
+    X = read_idx(images).reshape(10000, -1)[:6000]
+    y = read_idx(labels)[:6000]
     # the library's own IDX reader gives the same data
-    Xl, yl = mlp.load_idx(images, os.path.join(FASHION, "train-labels-idx1-ubyte.gz"))
-    assert Xl.shape == (60000, 784) and np.array_equal(Xl[:6000], X) and np.array_equal(yl[:6000], y)
+    Xl, yl = mlp.load_idx(images, labels)
+    assert Xl.shape == (10000, 784) and Xl.dtype == np.float32 and yl.dtype == np.int32
+    assert np.array_equal(Xl[:6000], X) and np.array_equal(yl[:6000], y)
     clf = mlp.MLPClassifier(hidden_layer_sizes=(64,), random_state=0, max_iter=8,
                             batch_size=64, input_scaling="minmax")
     with warnings.catch_warnings():
