@@ -15,12 +15,13 @@ from ._errors import MLPError, MLPFileError, MLPMemoryError, STATUS
 from ._network import ACTIVATIONS, LOSSES, Network
 from ._trainer import OPTIMIZERS, OPTIONS, SCHEDULES, Trainer
 from ._estimators import MLPClassifier, MLPRegressor
-from ._compat import HAVE_SKLEARN
+from ._compat import HAVE_SKLEARN, ConvergenceWarning, DataConversionWarning, NotFittedError
 from ._data import load_csv, load_idx
 
 __all__ = [
     "Network", "Trainer", "MLPClassifier", "MLPRegressor",
     "MLPError", "MLPFileError", "MLPMemoryError",
+    "NotFittedError", "ConvergenceWarning", "DataConversionWarning",
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STATUS",
     "load_idx", "load_csv", "library_path", "library_version", "set_num_threads", "get_num_threads", "blas_config",
 ]

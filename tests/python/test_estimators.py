@@ -344,3 +344,23 @@ def test_fashion_mnist_subset():
         clf.fit(X[:5000], y[:5000])
     acc = clf.score(X[5000:], y[5000:])
     assert acc > 0.78, acc
+
+
+def test_the_fashion_mnist_example_runs():
+    """examples/python/fashion_mnist.py on a small subset: accuracy printed, PNG written."""
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples",
+                           "python", "fashion_mnist.py")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", MLP_LIBRARY=mlp.library_path,
+               MPLBACKEND="Agg")
+    with tempfile.TemporaryDirectory() as d:
+        env["MPLCONFIGDIR"] = d  # matplotlib's cache, not in $HOME
+        png = os.path.join(d, "curve.png")
+        model = os.path.join(d, "fm.mlp")
+        r = subprocess.run([sys.executable, example, png, "--epochs", "2", "--limit", "3000",
+                            "--model", model], env=env, capture_output=True, text=True, cwd=d)
+        assert r.returncode == 0, r.stderr
+        acc = float(r.stdout.split("test accuracy:")[1].split()[0])
+        assert 0.7 < acc <= 1.0
+        with open(png, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        assert mlp.Network.load(model).sizes == [784, 256, 128, 10]
