@@ -74,8 +74,59 @@ def test_a_python_thread_runs_during_a_call(one_blas_thread):
                 % (gaps.max(), call, len(inside)))
 
 
+def _state(tid):
+    """The scheduler state of one of our threads: R (running or runnable), S, D..."""
+    with open("/proc/self/task/%d/stat" % tid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_two_networks_predict_concurrently(one_blas_thread):
+    """Two threads predicting on two networks are runnable at the same time
+    (state R in /proc, running or waiting only for a core), never one waiting
+    for the other's GIL. This holds however busy the machine is."""
+    a, Xa = make(1)
+    b, Xb = make(2)
+    ya, yb = a.forward(Xa), b.forward(Xb)
+    tids, go, done = {}, threading.Event(), threading.Event()
+    bad = []
+
+    def work(key, net, X, want):
+        tids[key] = threading.get_native_id()
+        go.wait()
+        while not done.is_set():
+            if not np.array_equal(net.forward(X), want):
+                bad.append(key)
+
+    threads = [threading.Thread(target=work, args=("a", a, Xa, ya)),
+               threading.Thread(target=work, args=("b", b, Xb, yb))]
+    for t in threads:
+        t.start()
+    while len(tids) < 2:
+        time.sleep(0.001)
+    go.set()
+    both = samples = 0
+    end = time.perf_counter() + 1.0
+    try:
+        while time.perf_counter() < end:
+            states = (_state(tids["a"]), _state(tids["b"]))
+            samples += 1
+            both += states == ("R", "R")
+            time.sleep(0.002)
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert not bad
+    assert samples >= 20
+    assert both / samples > 0.5, "both threads runnable in %d of %d samples" % (both, samples)
+
+
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to run in parallel")
 def test_two_networks_predict_in_parallel(one_blas_thread):
+    """The wall-clock view: with two free cores, two threads take about half
+    the sequential time. On a machine busier than its core count no window
+    may come in the time allowed: then the result is an expected failure that
+    says so, and the concurrency test above carries the property."""
     a, Xa = make(1)
     b, Xb = make(2)
     ya, yb = a.forward(Xa), b.forward(Xb)  # warm up, and the single-thread results
@@ -98,9 +149,12 @@ def test_two_networks_predict_in_parallel(one_blas_thread):
         ratios.append(wall / (ta + tb))
         if ratios[-1] < 0.75:  # serialised calls give about 1.0, parallel about 0.5
             return
-    pytest.fail("two threads took %s of the sequential time (want < 0.75; is the machine "
-                "busy? load average %.1f)" % (", ".join("%.2f" % r for r in ratios),
-                                             os.getloadavg()[0]))
+    load = os.getloadavg()[0]
+    msg = "two threads took %s of the sequential time (want < 0.75); load average %.1f" % (
+        ", ".join("%.2f" % r for r in ratios), load)
+    if load >= len(os.sched_getaffinity(0)):
+        pytest.xfail("machine too busy to time parallel runs: " + msg)
+    pytest.fail(msg)
 
 
 def test_one_network_from_many_threads_is_safe(rng):
@@ -132,5 +186,7 @@ def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
     monkeypatch.setattr(mlp._clib, "mlp_forward", held)
     with pytest.raises(pytest.fail.Exception):
         test_a_python_thread_runs_during_a_call(None)
+    with pytest.raises(AssertionError, match="both threads runnable"):
+        test_two_networks_predict_concurrently(None)
     with pytest.raises(AssertionError):
         test_calls_go_through_cdll()
