@@ -186,7 +186,7 @@ def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
     monkeypatch.setattr(mlp._clib, "mlp_forward", held)
     with pytest.raises(pytest.fail.Exception):
         test_a_python_thread_runs_during_a_call(None)
-    with pytest.raises(AssertionError, match="both threads runnable"):
+    with pytest.raises(AssertionError):  # too few samples, or never both runnable
         test_two_networks_predict_concurrently(None)
     with pytest.raises(AssertionError):
         test_calls_go_through_cdll()
