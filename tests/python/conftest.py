@@ -12,20 +12,6 @@ sys.path.append(os.path.join(HERE, "..", "..", "python"))
 import mlp  # noqa: E402
 
 
-def trainer_available():
-    return mlp._clib.has("mlp_train")
-
-
-def io_available():
-    return mlp._clib.has("mlp_save")
-
-
-needs_trainer = pytest.mark.skipif(not trainer_available(),
-                                   reason="libmlp built without the trainer (mlp_train)")
-needs_io = pytest.mark.skipif(not io_available(),
-                              reason="libmlp built without model files (mlp_save)")
-
-
 @pytest.fixture
 def rng():
     return np.random.RandomState(1234)
