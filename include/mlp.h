@@ -314,7 +314,7 @@ typedef enum mlp_optimizer {
     MLP_OPT_MOMENTUM = 1,
     MLP_OPT_NESTEROV = 2,
     MLP_OPT_ADAM = 3,
-    MLP_OPT_ADAMW = 4, /* decoupled weight decay, distinct from l2 */
+    MLP_OPT_ADAMW = 4, /* decoupled weight decay, distinct from l2; weights only, not biases */
     MLP_OPT_RMSPROP = 5,
     MLP_OPT_COUNT_
 } mlp_optimizer;
@@ -325,10 +325,12 @@ typedef enum mlp_schedule {
     MLP_SCHED_COSINE = 2, /* linear warm-up, then cosine to min_lr */
     MLP_SCHED_COUNT_
 } mlp_schedule;
+/* Schedules count the epochs and steps of the current mlp_train call (the
+ * cosine spans its planned steps); mlp_trainer_step continues from there. */
 
 /* Trainer options, set and read as doubles (enums and counts included). */
 typedef enum mlp_option {
-    MLP_OPTION_OPTIMIZER = 0,           /* mlp_optimizer; default Adam */
+    MLP_OPTION_OPTIMIZER = 0,           /* mlp_optimizer; default Adam (see mlp_trainer_create) */
     MLP_OPTION_LEARNING_RATE = 1,       /* default 1e-3 */
     MLP_OPTION_MOMENTUM = 2,            /* momentum and Nesterov; default 0.9 */
     MLP_OPTION_BETA1 = 3,               /* Adam, AdamW; default 0.9 */
@@ -371,32 +373,43 @@ typedef struct mlp_progress {
     double elapsed_s;      /* since mlp_train started */
 } mlp_progress;
 
-/* Return non-zero to stop training cleanly after this report. */
+/* Return non-zero to stop training cleanly after this report. Called at
+ * the end of each epoch and, with MLP_OPTION_CALLBACK_EVERY_BATCH, after
+ * every other batch too (epoch_end 0); the last batch of an epoch is
+ * reported once, by the epoch-end call. */
 typedef int (*mlp_callback)(const mlp_progress *progress, void *user);
 
 /* A trainer for net (which must outlive it). Allocates the optimiser state
- * and every buffer a step needs, so that steps allocate nothing. */
+ * and every buffer a step needs, so that steps allocate nothing. The
+ * optimiser state lives in the network (saved with it); a network that
+ * already carries state (a resumed model) keeps it, and the optimizer
+ * option starts as that state's kind. Changing the optimizer option
+ * replaces the state with a zeroed one and restarts the step count. */
 MLP_API mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out);
 MLP_API void mlp_trainer_destroy(mlp_trainer *tr);
 MLP_API mlp_status mlp_trainer_set(mlp_trainer *tr, mlp_option option, double value);
 MLP_API mlp_status mlp_trainer_get(const mlp_trainer *tr, mlp_option option, double *value);
 MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user);
 
-/* One optimiser step on one batch (dropout active); *J may be NULL. */
+/* One optimiser step on one batch (dropout active); *J may be NULL. A
+ * non-finite J gives MLP_ERR_DIVERGED before any parameter changes; a
+ * parameter made non-finite by the update also gives MLP_ERR_DIVERGED, and
+ * a lone step cannot restore it (mlp_train can). */
 MLP_API mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batch,
                                     const void *targets, double *J);
 
 /* Mini-batch training for the configured epochs. X is n x n_in; the
  * validation set (X_val, targets_val, n_val) may be NULL/0, and then
  * MLP_OPTION_VALIDATION_FRACTION of X (the last rows after one shuffle) is
- * held out. With patience > 0, stops early and restores the best weights.
+ * held out. With patience > 0, stops early and ends on the best epoch's
+ * weights (early or not).
  * NaN or Inf in the data: MLP_ERR_NONFINITE before any step. A non-finite
  * loss or weight: MLP_ERR_DIVERGED with the last good weights restored. */
 MLP_API mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
                              const float *X_val, const void *targets_val, size_t n_val);
 
 /* After mlp_train: epochs run, best epoch (1-based, 0 if none), and why it
- * stopped (0 = all epochs, 1 = early stopping, 2 = callback). */
+ * stopped (0 = all epochs, 1 = early stopping, 2 = callback, 3 = diverged). */
 MLP_API size_t mlp_trainer_epochs_run(const mlp_trainer *tr);
 MLP_API size_t mlp_trainer_best_epoch(const mlp_trainer *tr);
 MLP_API int mlp_trainer_stop_reason(const mlp_trainer *tr);
