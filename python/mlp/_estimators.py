@@ -7,11 +7,12 @@ The parameters are scikit-learn's MLPClassifier's, with these differences:
   each mini-batch of n_batch rows. libmlp's penalty is lambda/2 * sum ||W||^2
   on the batch-mean loss, so lambda = alpha / batch_size gives the same
   objective and the same gradients (up to the last, smaller batch).
-- learning_rate: "constant", "invscaling" (lr = learning_rate_init /
-  (t + 1)^power_t after each epoch, t = samples seen) and "adaptive" (lr / 5
+- learning_rate: as in scikit-learn, "invscaling" (lr = learning_rate_init
+  / (t + 1)^power_t after each epoch, t = samples seen) and "adaptive" (lr / 5
   after n_iter_no_change epochs without improvement, stopping below 1e-6)
-  apply to every solver; libmlp's own "step" and "cosine" schedules are
-  accepted too.
+  apply to solver="sgd" only, "constant" to all; libmlp's own schedules
+  "step" (lr * 0.1 every 10 epochs) and "cosine" (to 0 over max_iter epochs)
+  apply to every solver.
 - Computation is in float32; coefs_ and intercepts_ are float32 arrays, read
   from the network each time (coefs_[i] has shape (n_in, n_out) as in
   scikit-learn; network_ holds the mlp.Network itself).
@@ -257,8 +258,8 @@ class _BaseMLP(BaseEstimator):
         n = X.shape[0]
         n_val = int(np.ceil(self.validation_fraction * n))
         if n_val < 1 or n - n_val < 1:
-            raise ValueError("validation_fraction=%r leaves no training or no validation sample "
-                             "out of %d" % (self.validation_fraction, n))
+            raise ValueError("validation_fraction=%r of n_samples=%d leaves no training or no "
+                             "validation sample" % (self.validation_fraction, n))
         perm = np.random.RandomState(seed).permutation(n)
         tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
         return X[tr], T[tr], X[va], T[va]
@@ -358,15 +359,16 @@ class _BaseMLP(BaseEstimator):
         stop = False
         if self._incremental:
             return False
+        sgd = self.solver == "sgd"
         if self._no_improvement_count > self.n_iter_no_change:
-            if self.learning_rate == "adaptive" and self._lr / 5.0 > 1e-6:
+            if sgd and self.learning_rate == "adaptive" and self._lr / 5.0 > 1e-6:
                 self._lr /= 5.0
                 self._no_improvement_count = 0
                 self._trainer.set("learning_rate", self._lr)
             else:
                 self._stopped = "no_improvement"
                 stop = True
-        if not stop and self.learning_rate == "invscaling":
+        if not stop and sgd and self.learning_rate == "invscaling":
             self._lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
             self._trainer.set("learning_rate", self._lr)
         return stop

@@ -11,7 +11,16 @@ from sklearn.utils.estimator_checks import check_estimator, parametrize_with_che
 import mlp  # noqa: E402
 
 
-@parametrize_with_checks([mlp.MLPClassifier(), mlp.MLPRegressor()])
+@parametrize_with_checks([
+    mlp.MLPClassifier(),
+    mlp.MLPRegressor(),
+    # the other code paths: early stopping on a held-out split, sgd with the
+    # adaptive rate, input scaling inside the network, two hidden layers
+    mlp.MLPClassifier(early_stopping=True, solver="sgd", learning_rate="adaptive",
+                      learning_rate_init=0.05, input_scaling="minmax"),
+    mlp.MLPRegressor(early_stopping=True, input_scaling="standard", hidden_layer_sizes=(20, 10),
+                     activation="tanh"),
+])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
