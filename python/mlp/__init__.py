@@ -12,14 +12,14 @@ then the build tree (build*/src/libmlp.so), then the system loader.
 
 from ._lib import lib as _clib
 from ._errors import MLPError, MLPFileError, MLPMemoryError, STATUS
-from ._network import ACTIVATIONS, LOSSES, Network
+from ._network import ACTIVATIONS, LOSSES, Network, Predictor
 from ._trainer import OPTIMIZERS, OPTIONS, SCHEDULES, Trainer
 from ._estimators import MLPClassifier, MLPRegressor
 from ._compat import HAVE_SKLEARN, ConvergenceWarning, DataConversionWarning, NotFittedError
 from ._data import load_csv, load_idx
 
 __all__ = [
-    "Network", "Trainer", "MLPClassifier", "MLPRegressor",
+    "Network", "Predictor", "Trainer", "MLPClassifier", "MLPRegressor",
     "MLPError", "MLPFileError", "MLPMemoryError",
     "NotFittedError", "ConvergenceWarning", "DataConversionWarning",
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STATUS",

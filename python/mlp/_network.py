@@ -351,6 +351,10 @@ class Network:
 
     __call__ = forward
 
+    def predictor(self, max_batch=256):
+        """A Predictor: inference from another thread without this network's lock."""
+        return Predictor(self, max_batch)
+
     def _targets(self, targets, rows, loss):
         n_out = lib.mlp_output_size(self.handle)
         if loss == "softmax_cross_entropy":
@@ -468,3 +472,56 @@ class Network:
             buf = ctypes.create_string_buffer(needed.value)
             check(lib.mlp_graph_dot(self.handle, buf, needed.value, ctypes.byref(needed)))
         return buf.value.decode("utf-8")
+
+
+class Predictor:
+    """Inference on a shared Network from one thread, with a workspace of its
+    own (mlp_forward_ws): several threads, one Predictor each, predict on one
+    network at once and in parallel. The network must not change (training,
+    set_params, settings) while its predictors run.
+
+        net = mlp.Network.load(path)
+        def serve(X):
+            with mlp.Predictor(net) as p:   # or net.predictor()
+                return p.forward(X)
+    """
+
+    def __init__(self, net, max_batch=256):
+        self._ws = None
+        self.net = net  # kept alive while the workspace exists
+        out = ctypes.c_void_p()
+        check(lib.mlp_workspace_create(net.handle, int(max_batch), ctypes.byref(out)))
+        self._ws = out.value
+        self._lock = threading.Lock()  # one thread per workspace
+
+    def close(self):
+        ws, self._ws = self._ws, None
+        if ws:
+            lib.mlp_workspace_destroy(ws)
+
+    def __del__(self):
+        ws = getattr(self, "_ws", None)
+        if ws:
+            self._ws = None
+            lib.mlp_workspace_destroy(ws)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def forward(self, X, out=None):
+        """As Network.forward, without taking the network's lock."""
+        if not self._ws:
+            raise fail("MLP_ERR_NULL", "the predictor is closed")
+        h = self.net.handle
+        X = arr.matrix(X, lib.mlp_input_size(h))
+        Y = arr.out_matrix(out, X.shape[0], lib.mlp_output_size(h))
+        if X.shape[0]:
+            with self._lock:
+                check(lib.mlp_forward_ws(h, self._ws, arr.address(X), X.shape[0],
+                                         arr.address(Y)))
+        return Y
+
+    __call__ = forward

@@ -190,3 +190,38 @@ def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
         test_two_networks_predict_concurrently(None)
     with pytest.raises(AssertionError):
         test_calls_go_through_cdll()
+
+
+def test_predictors_share_one_network_across_threads(rng):
+    """16 threads x 32 rounds on one network, one Predictor (workspace) each:
+    every result equals the single-thread one; a predictor runs without the
+    network's lock, so the threads are runnable together."""
+    net = mlp.Network([20, 64, 32, 5], activations=["tanh", "relu", "identity"], seed=4)
+    X = rng.normal(size=(200, 20)).astype(np.float32)
+    want = net.forward(X)
+    one = net.forward(X[7:8])
+    bad = []
+
+    def work(i):
+        with net.predictor(max_batch=64) as p:  # smaller than the batch: runs in chunks
+            for r in range(32):
+                if not np.array_equal(p.forward(X), want):
+                    bad.append((i, r))
+                if not np.array_equal(p(X[7:8]), one):
+                    bad.append((i, r, 1))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
+    p = mlp.Predictor(net)
+    p.close()
+    with pytest.raises(mlp.MLPError):
+        p.forward(X)
+    other = mlp.Network([20, 3], seed=1)
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.Predictor(net).forward(np.zeros((2, 21)))
+    assert e.value.name == "MLP_ERR_MISMATCH"
+    assert other.sizes == [20, 3]
