@@ -22,7 +22,7 @@ __all__ = [
     "Network", "Predictor", "Trainer", "MLPClassifier", "MLPRegressor",
     "MLPError", "MLPFileError", "MLPMemoryError",
     "NotFittedError", "ConvergenceWarning", "DataConversionWarning",
-    "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STATUS",
+    "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STATUS", "HAVE_SKLEARN",
     "load_idx", "load_csv", "library_path", "library_version", "set_num_threads", "get_num_threads", "blas_config",
 ]
 

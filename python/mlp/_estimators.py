@@ -33,7 +33,6 @@ import numpy as np
 
 from ._compat import (BaseEstimator, ClassifierMixin, ConvergenceWarning, DataConversionWarning,
                       NotFittedError, RegressorMixin)
-from ._lib import lib
 from ._network import ACTIVATIONS, Network
 from ._trainer import Trainer
 

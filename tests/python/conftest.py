@@ -9,7 +9,7 @@ sys.path.insert(0, HERE)  # reference.py
 # python/ of this checkout, unless PYTHONPATH already points at a package.
 sys.path.append(os.path.join(HERE, "..", "..", "python"))
 
-import mlp  # noqa: E402
+import mlp  # noqa: E402,F401  (fails early, and clearly, if libmlp is not found)
 
 
 @pytest.fixture
