@@ -26,7 +26,7 @@ __all__ = [
     "load_idx", "load_csv", "library_path", "library_version", "set_num_threads", "get_num_threads", "blas_config",
 ]
 
-__version__ = "0.1.0"
+__version__ = _clib.mlp_version().decode()  # the version lives in mlp.h alone
 
 #: the path of the libmlp shared library in use
 library_path = _clib.path

@@ -11,8 +11,18 @@ from . import _arrays as arr
 from ._errors import check, fail
 from ._lib import lib, GradcheckBlock
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "softplus")
-LOSSES = ("mse", "softmax_cross_entropy", "sigmoid_cross_entropy")
+
+
+def _names(name_of):
+    """Every name the library has, in enum order (the name functions give NULL past the end)."""
+    out = []
+    while name_of(len(out)):
+        out.append(name_of(len(out)).decode())
+    return tuple(out)
+
+
+ACTIVATIONS = _names(lib.mlp_activation_name)  # "identity", "sigmoid", "tanh", "relu", ...
+LOSSES = _names(lib.mlp_loss_name)  # "mse", "softmax_cross_entropy", "sigmoid_cross_entropy"
 INITS = ("auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal")
 SCALINGS = ("none", "minmax", "standard")
 

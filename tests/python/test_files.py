@@ -104,3 +104,23 @@ def test_python_saved_model_predicts_the_same_in_c(roundtrip_exe, tmp, rng):
     np.testing.assert_allclose(got, net.forward(X), rtol=1e-5, atol=1e-6)
     rows = np.vstack([net.forward(X[i:i + 1]) for i in range(5)])
     assert np.array_equal(got.astype(np.float32), rows)
+
+
+def test_data_readers(tmp):
+    path = os.path.join(tmp, "d.csv")
+    with open(path, "w") as f:
+        f.write("a,b,label\n1.5,2,0\n-3,4e-1,2\n0,0,1\n")
+    X, y = mlp.load_csv(path)
+    assert X.dtype == np.float32 and y.dtype == np.int32
+    np.testing.assert_array_equal(X, np.array([[1.5, 2], [-3, 0.4], [0, 0]], np.float32))
+    np.testing.assert_array_equal(y, [0, 2, 1])
+    X, v = mlp.load_csv(path, classes=False)
+    np.testing.assert_array_equal(v, np.array([0, 2, 1], np.float32))
+    X, none = mlp.load_csv(path, label_column=None)
+    assert X.shape == (3, 3) and none is None
+    with pytest.raises(mlp.MLPFileError):
+        mlp.load_idx(os.path.join(tmp, "missing-images.gz"))
+    with open(os.path.join(tmp, "bad.csv"), "w") as f:
+        f.write("1,2\n3,x\n")
+    with pytest.raises(mlp.MLPError):
+        mlp.load_csv(os.path.join(tmp, "bad.csv"))

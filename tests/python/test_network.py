@@ -242,3 +242,9 @@ def test_blas_threads_and_version():
     assert mlp.get_num_threads() == 1
     mlp.set_num_threads(n)
     assert isinstance(mlp.blas_config(), str)
+
+
+def test_names_come_from_the_library():
+    assert mlp.ACTIVATIONS[:5] == ("identity", "sigmoid", "tanh", "relu", "leaky_relu")
+    assert mlp.LOSSES == ("mse", "softmax_cross_entropy", "sigmoid_cross_entropy")
+    assert mlp.__version__ == mlp.library_version()
