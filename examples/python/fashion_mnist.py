@@ -74,8 +74,10 @@ def main():
     clf.fit(X_train, y_train)  # raw pixels: the min-max scaling lives in the network
     seconds = time.perf_counter() - t0
     accuracy = clf.score(X_test, y_test)
-    print("libmlp %s, %d training images, %d epochs in %.1f s (%.2f s/epoch)"
-          % (mlp.library_version(), len(X_train), clf.n_iter_, seconds, seconds / clf.n_iter_))
+    n_val = int(np.ceil(clf.validation_fraction * len(X_train)))
+    print("libmlp %s: %d images (%d to train, %d to validate), %d epochs in %.1f s (%.2f s/epoch)"
+          % (mlp.library_version(), len(X_train), len(X_train) - n_val, n_val, clf.n_iter_,
+             seconds, seconds / clf.n_iter_))
     print("test accuracy: %.4f" % accuracy)
 
     pred = clf.predict(X_test)

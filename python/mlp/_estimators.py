@@ -355,6 +355,8 @@ class _BaseMLP(BaseEstimator):
                 self.best_loss_ = loss
         if self.verbose:
             print("Iteration %d, loss = %.8f" % (self.n_iter_, loss), file=sys.stdout)
+            if self.validation_scores_ is not None:
+                print("Validation score: %f" % self.validation_scores_[-1], file=sys.stdout)
         stop = False
         if self._incremental:
             return False
