@@ -101,7 +101,8 @@ def main():
              label="validation accuracy")
     ax2.set_ylabel("accuracy")
     lines = ax.get_lines() + ax2.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc="center right")
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center",
+              bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     ax.set_title("Fashion-MNIST, MLP 784-256-128-10 (test accuracy %.3f)" % accuracy)
     fig.tight_layout()
     fig.savefig(args.curve, dpi=100)
