@@ -269,15 +269,17 @@ typedef struct mlp_gradcheck_block {
     size_t skipped;      /* entries skipped because a ReLU-family kink was crossed */
 } mlp_gradcheck_block;
 
-/* Compares mlp_loss_grad's gradient with central differences of J (for
- * the network's loss and l2) taken by the float library itself, with step
- * eps (eps <= 0 picks 5e-3, near the float32 optimum cbrt(FLT_EPSILON)).
+/* Compares mlp_loss_grad's gradient (the float32 backward pass) with
+ * central differences of J (for the network's loss and l2) evaluated in
+ * double precision over the float parameters, so that float32 rounding in
+ * J does not swamp small gradients. Step eps (eps <= 0 picks 1e-3); a step
+ * that moves any ReLU-family pre-activation across zero shrinks tenfold, up
+ * to three times, and the entry is skipped and counted if it still does.
  * blocks receives 2 * n_layers entries: W(0), b(0), W(1), b(1), ...
  * max_per_block > 0 checks that many entries per block, drawn at random
- * (with replacement) from seed; 0 checks every entry. A perturbation that
- * moves any ReLU-family pre-activation across zero is skipped and counted.
- * If every checked gradient of a block is zero on both sides (or every
- * entry was skipped), returns MLP_ERR_DEGENERATE with blocks still filled.
+ * (with replacement) from seed; 0 checks every entry. If every checked
+ * gradient of a block is zero on both sides (or every entry was skipped),
+ * returns MLP_ERR_DEGENERATE with blocks still filled.
  * The parameters are left exactly as they were. */
 MLP_API mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const void *targets,
                                  double eps, size_t max_per_block, uint64_t seed,

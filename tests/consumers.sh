@@ -1,0 +1,63 @@
+#!/bin/sh
+# The installed package serves its consumers: installs the build into a
+# scratch prefix, then builds examples/c (C99) and examples/cpp (C++)
+# against it twice, with find_package(mlp) (CMAKE_PREFIX_PATH) and with
+# pkg-config (PKG_CONFIG_PATH, through examples/Makefile), and runs all
+# four. Everything happens in a temporary directory.
+# Usage: consumers.sh <build dir> <examples dir>
+# Environment: CC, CXX; MLP_CONSUMER_FLAGS (e.g. -fsanitize=... when the
+# library was built with sanitizers).
+set -eu
+build=$(cd "$1" && pwd)
+examples=$(cd "$2" && pwd)
+cc=${CC:-cc}
+cxx=${CXX:-c++}
+flags=${MLP_CONSUMER_FLAGS:-}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mlp-consumers.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+prefix=$tmp/prefix
+
+echo "== cmake --install into $prefix"
+cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+lib=$(find "$prefix" -name 'libmlp.so' | head -n 1)
+pc=$(find "$prefix" -name 'mlp.pc' | head -n 1)
+config=$(find "$prefix" -name 'mlpConfig.cmake' | head -n 1)
+for f in "$prefix/include/mlp.h" "$lib" "$pc" "$config"; do
+  [ -n "$f" ] && [ -f "$f" ] || { echo "consumers: the install lacks a file (header, library, mlp.pc, mlpConfig.cmake)" >&2; exit 1; }
+done
+libdir=$(dirname "$lib")
+
+run() { # name binary
+  echo "== run $1"
+  LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$2" >"$tmp/out" 2>&1 || { cat "$tmp/out"; echo "consumers: $1 failed" >&2; exit 1; }
+  cat "$tmp/out"
+  # It must have loaded the installed library, not another one.
+  LD_LIBRARY_PATH="$libdir" ldd "$2" | grep -q "$libdir/libmlp.so" || { echo "consumers: $1 did not load $libdir/libmlp.so" >&2; exit 1; }
+}
+
+echo "== find_package(mlp)"
+cmake -S "$examples" -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCMAKE_C_FLAGS="-Wall -Wextra -pedantic -Werror $flags" \
+  -DCMAKE_CXX_FLAGS="-Wall -Wextra -pedantic -Werror $flags" >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; exit 1; }
+cmake --build "$tmp/cmake" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
+run "C consumer (find_package)" "$tmp/cmake/mlp_example_c"
+run "C++ consumer (find_package)" "$tmp/cmake/mlp_example_cpp"
+
+echo "== pkg-config mlp"
+# --define-prefix: the package was configured for another prefix and
+# installed here; pkg-config derives the prefix from where mlp.pc lies.
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$pc")
+pkgconf="pkg-config --define-prefix"
+$pkgconf --exists mlp || { echo "consumers: pkg-config does not find mlp" >&2; exit 1; }
+echo "cflags: $($pkgconf --cflags mlp)  libs: $($pkgconf --libs mlp)"
+$pkgconf --cflags --libs mlp | grep -q -- "-I$prefix/include" || { echo "consumers: mlp.pc does not point into $prefix" >&2; exit 1; }
+mkdir "$tmp/pc"
+make -s -C "$tmp/pc" -f "$examples/Makefile" EXAMPLES="$examples" PKG_CONFIG="$pkgconf" \
+  CC="$cc" CXX="$cxx" CFLAGS="-O2 -Wall -Wextra -pedantic -Werror $flags" \
+  CXXFLAGS="-O2 -Wall -Wextra -pedantic -Werror $flags" >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
+run "C consumer (pkg-config)" "$tmp/pc/mlp_example_c"
+run "C++ consumer (pkg-config)" "$tmp/pc/mlp_example_cpp"
+echo "consumers: all four built against the installed package and ran"
