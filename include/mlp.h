@@ -422,17 +422,32 @@ MLP_API mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_
 /* Model files                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Format v1, little-endian, CRC-32 checked: see docs/FORMAT.md. Saving by
- * path writes a temporary file beside the target and renames it over the
+/* Format v1, little-endian, CRC-32 checked: see docs/FORMAT.md for the byte
+ * layout. A file holds the whole network: shape, activations, loss, l2,
+ * dropout, input scaling, seed and RNG state, epochs and steps, optimiser
+ * state (training resumes exactly) and parameters; load(save(net))
+ * predicts bit-identically on any machine. Saving by path writes a
+ * temporary file beside the target, fsyncs it and renames it over the
  * target, so a failure never leaves a truncated model where a good one
- * stood. Streams passed in are never closed by the library. */
+ * stood (the folder must be writable). Streams passed in are never closed
+ * by the library. Saving refuses NaN or infinite values: MLP_ERR_NONFINITE.
+ * Loading checks, in this order: magic (MLP_ERR_BAD_MAGIC), version
+ * (MLP_ERR_VERSION), length (MLP_ERR_TRUNCATED), CRC (MLP_ERR_CHECKSUM),
+ * then every field (MLP_ERR_CORRUPT, or MLP_ERR_TOO_LARGE beyond the
+ * library's limits); it allocates nothing a file's counts could inflate
+ * beyond the file's own size. */
 MLP_API mlp_status mlp_save(const mlp_network *net, const char *path);
+/* Writes one model at the stream's position and flushes the stream. */
 MLP_API mlp_status mlp_save_file(const mlp_network *net, FILE *f);
 /* Writes the file image into buf (cap bytes) and its size into *size; a too
  * small cap gives MLP_ERR_BUFFER with *size set (buf may be NULL, cap 0). */
 MLP_API mlp_status mlp_save_buffer(const mlp_network *net, void *buf, size_t cap, size_t *size);
+/* The file must hold exactly one model (trailing bytes: MLP_ERR_CORRUPT). */
 MLP_API mlp_status mlp_load(mlp_network **out, const char *path);
+/* Reads one model from the stream's position and leaves the stream just
+ * after it, so models saved one after another load one after another. */
 MLP_API mlp_status mlp_load_file(mlp_network **out, FILE *f);
+/* buf holds exactly one model of size bytes. Never reads outside it. */
 MLP_API mlp_status mlp_load_buffer(mlp_network **out, const void *buf, size_t size);
 
 /* ------------------------------------------------------------------ */

@@ -14,3 +14,13 @@ cmake --build "$build" -j "$jobs"
 
 echo "== tests =="
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
+
+# Reliability stages (R9, R12): the whole suite under ASan+UBSan and under
+# valgrind memcheck, then 10 million fuzzing runs of the model loader.
+echo "== sanitizers (ASan+UBSan) =="
+bash "$root/scripts/ci-sanitize.sh"
+echo "== valgrind memcheck =="
+bash "$root/scripts/ci-valgrind.sh"
+echo "== fuzzing the model loader (10M runs) =="
+bash "$root/scripts/ci-fuzz.sh"
+echo "== all test stages passed =="
