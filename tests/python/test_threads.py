@@ -74,86 +74,91 @@ def test_a_python_thread_runs_during_a_call(one_blas_thread):
                 % (gaps.max(), call, len(inside)))
 
 
-def _state(tid):
-    """The scheduler state of one of our threads: R (running or runnable), S, D..."""
-    with open("/proc/self/task/%d/stat" % tid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
-
 def test_two_networks_predict_concurrently(one_blas_thread):
-    """Two threads predicting on two networks are runnable at the same time
-    (state R in /proc, running or waiting only for a core), never one waiting
-    for the other's GIL. This holds however busy the machine is."""
+    """While one thread is inside a long forward on network A, a second thread
+    keeps completing predictions on network B throughout that call (a held
+    GIL would let B finish none until A returns). Concurrency, not
+    parallelism: it holds however busy the machine is. Results stay exact."""
     a, Xa = make(1)
-    b, Xb = make(2)
-    ya, yb = a.forward(Xa), b.forward(Xb)
-    tids, go, done = {}, threading.Event(), threading.Event()
-    bad = []
+    Xa = np.tile(Xa, (4, 1))
+    Ya = np.empty((Xa.shape[0], 10), np.float32)
+    want_a = a.forward(Xa)
+    b = mlp.Network([16, 32, 4], activations=["tanh", "identity"], seed=2)
+    Xb = np.random.RandomState(5).normal(size=(8, 16)).astype(np.float32)
+    want_b = b.forward(Xb)
+    forward, h, x, y = mlp._clib.mlp_forward, a.handle, Xa.ctypes.data, Ya.ctypes.data
+    for attempt in range(5):
+        stamps, bad = [], []
+        done = threading.Event()
 
-    def work(key, net, X, want):
-        tids[key] = threading.get_native_id()
-        go.wait()
-        while not done.is_set():
-            if not np.array_equal(net.forward(X), want):
-                bad.append(key)
+        def predict_b():
+            while not done.is_set():
+                out = b.forward(Xb)
+                stamps.append(time.perf_counter())
+                if not np.array_equal(out, want_b):
+                    bad.append(out)
 
-    threads = [threading.Thread(target=work, args=("a", a, Xa, ya)),
-               threading.Thread(target=work, args=("b", b, Xb, yb))]
-    for t in threads:
+        t = threading.Thread(target=predict_b)
         t.start()
-    while len(tids) < 2:
-        time.sleep(0.001)
-    go.set()
-    both = samples = 0
-    end = time.perf_counter() + 1.0
-    try:
-        while time.perf_counter() < end:
-            states = (_state(tids["a"]), _state(tids["b"]))
-            samples += 1
-            both += states == ("R", "R")
-            time.sleep(0.002)
-    finally:
+        time.sleep(0.01)
+        start = time.perf_counter()
+        forward(h, x, Xa.shape[0], y)  # the raw ctypes call: nothing else inside the window
+        end = time.perf_counter()
         done.set()
-        for t in threads:
-            t.join()
-    assert not bad
-    assert samples >= 20
-    assert both / samples > 0.5, "both threads runnable in %d of %d samples" % (both, samples)
+        t.join()
+        assert not bad and np.array_equal(Ya, want_a)
+        call = end - start
+        inside = [s for s in stamps if start <= s <= end]
+        gaps = np.diff([start] + inside + [end])
+        if len(inside) > 20 and gaps.max() < 0.4 * call:
+            return
+    pytest.fail("predictions on network B stalled for %.3f s of a %.3f s call on A (%d done)"
+                % (gaps.max(), call, len(inside)))
+
+
+def _speedup_ratio(job_a, job_b):
+    """wall(both in two threads) / (time(a) + time(b)): about 1 serialised,
+    about 0.5 in parallel on two free cores."""
+    ta, tb = timed(job_a), timed(job_b)
+    threads = [threading.Thread(target=job_a), threading.Thread(target=job_b)]
+    wall = timed(lambda: ([t.start() for t in threads], [t.join() for t in threads]))
+    return wall / (ta + tb)
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to run in parallel")
 def test_two_networks_predict_in_parallel(one_blas_thread):
-    """The wall-clock view: with two free cores, two threads take about half
-    the sequential time. On a machine busier than its core count no window
-    may come in the time allowed: then the result is an expected failure that
-    says so, and the concurrency test above carries the property."""
+    """The wall-clock view: two threads predicting on two networks take about
+    half the sequential time. Each try is paired with the same measurement
+    of numpy's own float32 matrix products (which release the GIL), so a
+    machine too busy to give two free cores is told apart from a binding
+    that serialises: if numpy cannot show a speed-up either, the result is
+    an expected failure saying so, and the concurrency test above (which
+    holds under any load) carries the property."""
     a, Xa = make(1)
     b, Xb = make(2)
     ya, yb = a.forward(Xa), b.forward(Xb)  # warm up, and the single-thread results
+    outs = ([], [])
+    Wa, Wb = [np.random.RandomState(s).normal(size=(256, 2048)).astype(np.float32) for s in (3, 4)]
 
-    def run(net, X, out, reps=4):
-        for _ in range(reps):
-            out.append(net.forward(X))
+    def mlp_job(net, X, out):
+        return lambda: [out.append(net.forward(X)) for _ in range(4)]
 
-    ratios = []
+    def numpy_job(X, W):
+        return lambda: [np.dot(X, W) for _ in range(4)]
+
+    ours, theirs = [], []
     deadline = time.perf_counter() + 10
     while time.perf_counter() < deadline:  # a shared machine: the best of some tries counts
-        ta = timed(lambda: run(a, Xa, []))
-        tb = timed(lambda: run(b, Xb, []))
-        outs = ([], [])
-        threads = [threading.Thread(target=run, args=(a, Xa, outs[0])),
-                   threading.Thread(target=run, args=(b, Xb, outs[1]))]
-        wall = timed(lambda: ([t.start() for t in threads], [t.join() for t in threads]))
+        theirs.append(_speedup_ratio(numpy_job(Xa, Wa), numpy_job(Xb, Wb)))
+        ours.append(_speedup_ratio(mlp_job(a, Xa, outs[0]), mlp_job(b, Xb, outs[1])))
         assert all(np.array_equal(y, ya) for y in outs[0])
         assert all(np.array_equal(y, yb) for y in outs[1])
-        ratios.append(wall / (ta + tb))
-        if ratios[-1] < 0.75:  # serialised calls give about 1.0, parallel about 0.5
+        if ours[-1] < 0.75:  # serialised calls give about 1.0, parallel about 0.5
             return
-    load = os.getloadavg()[0]
-    msg = "two threads took %s of the sequential time (want < 0.75); load average %.1f" % (
-        ", ".join("%.2f" % r for r in ratios), load)
-    if load >= len(os.sched_getaffinity(0)):
-        pytest.xfail("machine too busy to time parallel runs: " + msg)
+    msg = "two threads took %s of the sequential time (want < 0.75); numpy: %s" % (
+        ", ".join("%.2f" % r for r in ours), ", ".join("%.2f" % r for r in theirs))
+    if min(theirs) >= 0.75:
+        pytest.xfail("no two free cores on this machine now: " + msg)
     pytest.fail(msg)
 
 
@@ -186,7 +191,7 @@ def test_the_checks_detect_a_held_gil(monkeypatch, one_blas_thread):
     monkeypatch.setattr(mlp._clib, "mlp_forward", held)
     with pytest.raises(pytest.fail.Exception):
         test_a_python_thread_runs_during_a_call(None)
-    with pytest.raises(AssertionError):  # too few samples, or never both runnable
+    with pytest.raises(pytest.fail.Exception):
         test_two_networks_predict_concurrently(None)
     with pytest.raises(AssertionError):
         test_calls_go_through_cdll()
