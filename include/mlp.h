@@ -186,7 +186,9 @@ MLP_API mlp_status mlp_set_bias(mlp_network *net, size_t layer, const float *b, 
 /* The flat parameter and gradient arrays, mlp_num_params(net) floats each,
  * owned by the network and valid until mlp_destroy. Layout: for each layer
  * in order, W (row-major) then b. Writing through mlp_params() changes the
- * network; mlp_grads() holds the gradient of the last mlp_loss_grad. */
+ * network; mlp_grads() holds the gradient of the last mlp_loss_grad (after
+ * a trainer step it is scratch: plain SGD fuses its update into the
+ * backward pass and never writes the whole gradient). */
 MLP_API float *mlp_params(mlp_network *net);
 MLP_API const float *mlp_params_const(const mlp_network *net);
 MLP_API float *mlp_grads(mlp_network *net);

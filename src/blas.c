@@ -23,6 +23,13 @@ void mlp__sgemv(int trans, size_t m, size_t n, float alpha, const float *A, size
                 (int)lda, x, 1, beta, y, 1);
 }
 
+void mlp__sger(size_t m, size_t n, float alpha, const float *x, const float *y, float *A,
+               size_t lda)
+{
+    assert(m <= MLP_MAX_DIM && n <= MLP_MAX_DIM);
+    cblas_sger(CblasRowMajor, (int)m, (int)n, alpha, x, 1, y, 1, A, (int)lda);
+}
+
 void mlp_set_num_threads(int n)
 {
     if (n >= 1) openblas_set_num_threads(n);

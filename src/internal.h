@@ -172,6 +172,18 @@ MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
 MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch,
                                       const void *targets, mlp__rng *dropout_rng, double *loss,
                                       double *J, size_t *correct);
+/* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
+ * into the backward pass (no gradient written, no separate update pass),
+ * for 1 <= batch <= the workspace capacity. *loss, *J (before the update)
+ * and *correct as above (each may be NULL). MLP_ERR_DIVERGED when J is not
+ * finite (parameters untouched) or when a parameter became non-finite
+ * (given finite parameters before: the update is bounded from the error
+ * terms and inputs, W scanned where the bound is not small or would read
+ * more than W).
+ * grads is scratch afterwards. */
+MLP__HIDDEN mlp_status mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
+                                           const void *targets, mlp__rng *dropout_rng, float lr,
+                                           double *loss, double *J, size_t *correct);
 
 /* ---- activations (activation.c) ---------------------------------- */
 
@@ -194,5 +206,8 @@ MLP__HIDDEN void mlp__sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t
 /* y = alpha * op(A) * x + beta * y, A (m x n) row-major. */
 MLP__HIDDEN void mlp__sgemv(int trans, size_t m, size_t n, float alpha, const float *A, size_t lda,
                             const float *x, float beta, float *y);
+/* A (m x n, row-major) += alpha * x y^T: the rank-1 update. */
+MLP__HIDDEN void mlp__sger(size_t m, size_t n, float alpha, const float *x, const float *y, float *A,
+                           size_t lda);
 
 #endif /* MLP_INTERNAL_H */

@@ -34,15 +34,26 @@ static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n
         size_t top = argmax(o, n);
         float m = o[top];
         double s = 0.0, lse;
-        for (k = 0; k < n; k++) s += exp((double)o[k] - m);
+        if (delta) {
+            /* One exp per logit: e = exp(o - m) kept in delta, then
+             * softmax = e / s (a second exp(o - lse) cost 3% of a step
+             * with 4096 classes). */
+            float *d = delta + r * n;
+            double f;
+            for (k = 0; k < n; k++) {
+                double e = exp((double)o[k] - m);
+                s += e;
+                d[k] = (float)e;
+            }
+            f = (double)scale / s;
+            for (k = 0; k < n; k++) d[k] = (float)((double)d[k] * f);
+            d[y[r]] -= scale;
+        } else {
+            for (k = 0; k < n; k++) s += exp((double)o[k] - m);
+        }
         lse = m + log(s);
         sum += lse - o[y[r]];
         right += (size_t)((int32_t)top == y[r]);
-        if (delta) {
-            float *d = delta + r * n;
-            for (k = 0; k < n; k++) d[k] = scale * (float)exp((double)o[k] - lse);
-            d[y[r]] -= scale;
-        }
     }
     if (correct) *correct = right;
     return sum;

@@ -212,6 +212,15 @@ mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress
 
 /* ---- one step ------------------------------------------------------------ */
 
+/* Plain SGD without clipping on a batch that fits the workspace takes the
+ * fused step: W = (1 - lr l2) W - lr D^T In in one sgemm per layer, with no
+ * gradient written and no update pass of its own (half of a batch-1 step). */
+static int fused_sgd(const mlp_trainer *tr, size_t rows)
+{
+    return (mlp_optimizer)tr->opt[MLP_OPTION_OPTIMIZER] == MLP_OPT_SGD &&
+           !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) && rows <= tr->net->ws.capacity;
+}
+
 /* Loss, gradient, clipping, update, on a batch already checked. Returns
  * MLP_ERR_DIVERGED (message set) for a non-finite loss, before any change
  * to the parameters, or for a parameter made non-finite by the update. */
@@ -225,6 +234,22 @@ static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const
     mlp_status st;
 
     *correct = 0;
+    if (fused_sgd(tr, rows)) {
+        /* Plain SGD folds its update into the backward pass (pass.c). */
+        st = mlp__sgd_step_fused(net, X, rows, targets, &net->rng, (float)lr, &L, &obj, correct);
+        *loss = L;
+        *J = obj;
+        *lr_out = lr;
+        if (!isfinite(obj) || !isfinite(L))
+            return mlp__fail(MLP_ERR_DIVERGED, "step %llu: the objective is %g",
+                             (unsigned long long)net->steps + 1, obj);
+        tr->sched_step++;
+        net->steps++;
+        if (st != MLP_OK)
+            return mlp__fail(MLP_ERR_DIVERGED, "step %llu: a parameter became non-finite (lr %g)",
+                             (unsigned long long)net->steps, lr);
+        return MLP_OK;
+    }
     st = mlp__loss_grad(net, X, rows, targets, &net->rng, &L, &obj, correct);
     if (st != MLP_OK)
         return st;

@@ -1,0 +1,194 @@
+"""mlp.Trainer: mlp_trainer_* with a Python callback."""
+
+import ctypes
+
+from . import _arrays as arr
+from ._errors import check, fail
+from ._lib import lib, CALLBACK, Progress
+
+# Option names, in the order of enum mlp_option.
+OPTIONS = (
+    "optimizer", "learning_rate", "momentum", "beta1", "beta2", "epsilon", "weight_decay", "rho",
+    "schedule", "warmup_steps", "step_epochs", "gamma", "min_lr", "clip_norm", "batch_size",
+    "epochs", "validation_fraction", "patience", "min_delta", "shuffle", "callback_every_batch",
+)
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine")
+_NAMED = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+STOP_REASONS = ("completed", "early_stopping", "callback", "diverged")
+
+
+def progress_dict(p):
+    """struct mlp_progress as a dict (epoch_end as a bool)."""
+    d = {name: getattr(p, name) for name, _ in Progress._fields_}
+    d["epoch_end"] = bool(d["epoch_end"])
+    return d
+
+
+class Trainer:
+    """Mini-batch training of a Network by libmlp.
+
+    Trainer(net, **options): options by name (see OPTIONS), e.g.
+    Trainer(net, optimizer="adam", learning_rate=1e-3, epochs=10). optimizer
+    and schedule take names ("sgd", "momentum", "nesterov", "adam", "adamw",
+    "rmsprop"; "constant", "step", "cosine"). The trainer keeps the network
+    alive. callback(progress: dict) is called at the end of each epoch (and of
+    each batch with callback_every_batch=1); returning True stops training
+    cleanly; an exception raised inside it stops training and is re-raised by
+    train().
+    """
+
+    def __init__(self, net, callback=None, **options):
+        self._h = None
+        self.net = net
+        self._callback = None
+        self._cfunc = None
+        self._error = None
+        out = ctypes.c_void_p()
+        with net._lock:
+            check(lib.mlp_trainer_create(net.handle, ctypes.byref(out)))
+        self._h = out.value
+        net._trainers.add(self)
+        for name, value in options.items():
+            self.set(name, value)
+        self.callback = callback
+
+    # ---- lifetime --------------------------------------------------------
+
+    def close(self):
+        h, self._h = self._h, None
+        if h:
+            lib.mlp_trainer_destroy(h)
+
+    def __del__(self):
+        h = getattr(self, "_h", None)
+        if h:
+            self._h = None
+            lib.mlp_trainer_destroy(h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def handle(self):
+        if not self._h or self.net.closed:
+            raise fail("MLP_ERR_NULL", "the trainer or its network is closed")
+        return self._h
+
+    # ---- options ---------------------------------------------------------
+
+    def set(self, name, value):
+        if name not in OPTIONS:
+            raise fail("MLP_ERR_OPTION", "unknown trainer option %r; one of %s"
+                       % (name, ", ".join(OPTIONS)))
+        if name in _NAMED and isinstance(value, str):
+            choices = _NAMED[name]
+            if value not in choices:
+                raise fail("MLP_ERR_OPTION", "unknown %s %r; one of %s"
+                           % (name, value, ", ".join(choices)))
+            value = choices.index(value)
+        if isinstance(value, bool):
+            value = int(value)
+        check(lib.mlp_trainer_set(self.handle, OPTIONS.index(name), float(value)))
+
+    def get(self, name):
+        if name not in OPTIONS:
+            raise fail("MLP_ERR_OPTION", "unknown trainer option %r" % (name,))
+        v = ctypes.c_double()
+        check(lib.mlp_trainer_get(self.handle, OPTIONS.index(name), ctypes.byref(v)))
+        if name in _NAMED:
+            return _NAMED[name][int(v.value)]
+        return v.value
+
+    def options(self):
+        """Every option and its current value, as a dict."""
+        return {name: self.get(name) for name in OPTIONS}
+
+    # ---- the callback ----------------------------------------------------
+
+    @property
+    def callback(self):
+        return self._callback
+
+    @callback.setter
+    def callback(self, fn):
+        if fn is not None and not callable(fn):
+            raise TypeError("callback must be callable or None")
+        self._callback = fn
+        self._cfunc = CALLBACK(self._trampoline) if fn is not None else None
+        # A NULL callback when none: the C side then skips the calls.
+        check(lib.mlp_trainer_set_callback(self.handle, self._cfunc or CALLBACK(), None))
+
+    def _trampoline(self, p, user):
+        # Runs inside mlp_train (the GIL is re-acquired by ctypes). Nothing may
+        # propagate into C: an exception is kept and re-raised by train().
+        try:
+            return 1 if self._callback(progress_dict(p.contents)) else 0
+        except BaseException as e:  # noqa: B902 (KeyboardInterrupt included)
+            self._error = e
+            return 1
+
+    # ---- training ----------------------------------------------------------
+
+    def _data(self, X, y, what):
+        net = self.net
+        X = arr.matrix(X, net.n_inputs, "X" + what)
+        T = net._targets(y, X.shape[0], net.loss)
+        return X, T
+
+    def step(self, X, y):
+        """One optimiser step on one batch; returns J (dropout active)."""
+        X, T = self._data(X, y, "")
+        J = ctypes.c_double()
+        with self.net._lock:
+            check(lib.mlp_trainer_step(self.handle, arr.address(X), X.shape[0], arr.address(T),
+                                       ctypes.byref(J)))
+        return J.value
+
+    def train(self, X, y, X_val=None, y_val=None):
+        """Trains for the configured epochs; returns the per-epoch history
+        (list of dicts). Targets follow the network's loss (net.loss)."""
+        X, T = self._data(X, y, "")
+        Xv = Tv = None
+        n_val = 0
+        if X_val is not None:
+            if y_val is None:
+                raise fail("MLP_ERR_ARGUMENT", "X_val given without y_val")
+            Xv, Tv = self._data(X_val, y_val, "_val")
+            n_val = Xv.shape[0]
+        self._error = None
+        with self.net._lock:
+            st = lib.mlp_train(self.handle, arr.address(X), arr.address(T), X.shape[0],
+                               arr.address(Xv), arr.address(Tv), n_val)
+            err, self._error = self._error, None
+            if err is not None:
+                raise err
+            check(st)
+        return self.history
+
+    @property
+    def epochs_run(self):
+        return lib.mlp_trainer_epochs_run(self.handle)
+
+    @property
+    def best_epoch(self):
+        return lib.mlp_trainer_best_epoch(self.handle)
+
+    @property
+    def stop_reason(self):
+        """"completed", "early_stopping", "callback" or "diverged"."""
+        r = lib.mlp_trainer_stop_reason(self.handle)
+        return STOP_REASONS[r] if 0 <= r < len(STOP_REASONS) else r
+
+    @property
+    def history(self):
+        """The per-epoch reports of the last train(), as dicts."""
+        out = []
+        p = Progress()
+        for e in range(1, self.epochs_run + 1):
+            check(lib.mlp_trainer_history(self.handle, e, ctypes.byref(p)))
+            out.append(progress_dict(p))
+        return out
