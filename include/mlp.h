@@ -292,7 +292,8 @@ MLP_API mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch,
 /* ------------------------------------------------------------------ */
 
 /* Writes the forward and backward graph as Graphviz DOT text (x, z(l),
- * a(l), W(l), b(l), L, s, J, and the error terms delta(l) flowing back).
+ * a(l), W(l), b(l), L, s, J, and the error terms δ(l) flowing back, layers
+ * numbered 1..L). The text is UTF-8 (δ, λ, Σ, ∂ in labels).
  * mlp_graph_dot writes at most cap bytes including the terminating NUL into
  * buf and sets *needed to the full size (NUL included); a too-small cap gives
  * MLP_ERR_BUFFER (buf may be NULL with cap 0 to ask for the size). */

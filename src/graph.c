@@ -50,16 +50,18 @@ static void emit(const mlp_network *net, sink *s)
         put(s, "  b%zu [shape=box, style=filled, fillcolor=\"#e8eefc\", label=\"b(%zu)\\n%zu\"];\n", l, l,
             ly->n_out);
         put(s, "  z%zu [label=\"z(%zu) = W(%zu) a(%zu) + b(%zu)\"];\n", l, l, l, l - 1, l);
-        put(s, "  a%zu [label=\"a(%zu) = %s(z(%zu))%s\"];\n", l, l, mlp_activation_name(ly->act), l,
-            ly->dropout > 0.0f ? "\\n(dropout on input in training)" : "");
-        if (l == 1) put(s, "  x -> z1;\n");
-        else put(s, "  a%zu -> z%zu;\n", l - 1, l);
+        put(s, "  a%zu [label=\"a(%zu) = %s(z(%zu))\"];\n", l, l, mlp_activation_name(ly->act), l);
+        if (l == 1) put(s, "  x -> z1");
+        else put(s, "  a%zu -> z%zu", l - 1, l);
+        /* Dropout acts on the layer's input, in training only. */
+        if (ly->dropout > 0.0f) put(s, " [label=\"dropout %g (training)\"]", (double)ly->dropout);
+        put(s, ";\n");
         put(s, "  W%zu -> z%zu;\n  b%zu -> z%zu;\n  z%zu -> a%zu;\n", l, l, l, l, l, l);
     }
     put(s, "  L [shape=ellipse, style=filled, fillcolor=\"#fdf2d0\", label=\"L = mean %s(a(%zu), y)\"];\n",
         mlp_loss_name(net->loss), L);
     put(s, "  s [shape=ellipse, style=filled, fillcolor=\"#fdf2d0\", "
-           "label=\"s = lambda/2 sum ||W(l)||^2\\nlambda = %g\"];\n", (double)net->l2);
+           "label=\"s = λ/2 Σ‖W(l)‖²\\nλ = %g\"];\n", (double)net->l2);
     put(s, "  J [shape=doubleoctagon, style=filled, fillcolor=\"#fdf2d0\", label=\"J = L + s\"];\n");
     put(s, "  a%zu -> L;\n  y -> L;\n  L -> J;\n  s -> J;\n", L);
     for (l = 1; l <= L; l++) put(s, "  W%zu -> s [style=dotted];\n", l);
@@ -67,19 +69,19 @@ static void emit(const mlp_network *net, sink *s)
     /* Backward: error terms and the gradients they give. */
     put(s, "  edge [color=\"#c0392b\", fontcolor=\"#c0392b\", style=dashed];\n");
     put(s, "  node [color=\"#c0392b\", fontcolor=\"#c0392b\"];\n");
-    put(s, "  d%zu [label=\"delta(%zu) = dL/dz(%zu)\"];\n  J -> d%zu [label=\"%s\"];\n", L, L, L, L,
+    put(s, "  d%zu [label=\"δ(%zu) = ∂L/∂z(%zu)\"];\n  J -> d%zu [label=\"%s\"];\n", L, L, L, L,
         net->loss == MLP_LOSS_SOFTMAX_CE   ? "softmax(a) - onehot(y)"
         : net->loss == MLP_LOSS_SIGMOID_CE ? "sigmoid(a) - y"
                                             : "a - y");
     for (l = L; l >= 1; l--) {
-        put(s, "  gW%zu [shape=box, label=\"dJ/dW(%zu) = delta(%zu) a(%zu)^T + lambda W(%zu)\"];\n", l, l,
+        put(s, "  gW%zu [shape=box, label=\"∂J/∂W(%zu) = δ(%zu) a(%zu)ᵀ + λ W(%zu)\"];\n", l, l,
             l, l - 1, l);
-        put(s, "  gb%zu [shape=box, label=\"dJ/db(%zu) = sum over batch of delta(%zu)\"];\n", l, l, l);
+        put(s, "  gb%zu [shape=box, label=\"∂J/∂b(%zu) = Σ over the batch of δ(%zu)\"];\n", l, l, l);
         put(s, "  d%zu -> gW%zu;\n  d%zu -> gb%zu;\n", l, l, l, l);
         if (l > 1) {
-            put(s, "  d%zu [label=\"delta(%zu) = f'(z(%zu)) * W(%zu)^T delta(%zu)\"];\n", l - 1, l - 1,
+            put(s, "  d%zu [label=\"δ(%zu) = f'(z(%zu)) ⊙ W(%zu)ᵀ δ(%zu)\"];\n", l - 1, l - 1,
                 l - 1, l, l);
-            put(s, "  d%zu -> d%zu [label=\"W(%zu)^T\"];\n", l, l - 1, l);
+            put(s, "  d%zu -> d%zu [label=\"W(%zu)ᵀ\"];\n", l, l - 1, l);
         }
     }
     put(s, "}\n");

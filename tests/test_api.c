@@ -573,7 +573,7 @@ static void test_graph_dot(void **state)
     assert_int_equal(needed2, needed);
     assert_int_equal(strlen(buf) + 1, needed);
     /* The nodes the header lists: x, z(l), a(l), W(l), b(l), L, s, J and
-     * delta(l), layers numbered 1..L as in the mathematics. */
+     * δ(l) (UTF-8), layers numbered 1..L as in the mathematics. */
     assert_true(contains(buf, "digraph"));
     assert_true(contains(buf, "\n  x ["));
     assert_true(contains(buf, "\n  L ["));
@@ -583,7 +583,7 @@ static void test_graph_dot(void **state)
     assert_true(contains(buf, "s -> J"));
     for (int l = 1; l <= 3; l++) {
         char t[32];
-        const char *pats[] = {"z(%d)", "a(%d)", "W(%d)", "b(%d)", "delta(%d)"};
+        const char *pats[] = {"z(%d)", "a(%d)", "W(%d)", "b(%d)", "δ(%d)"};
         for (int k = 0; k < 5; k++) {
             snprintf(t, sizeof t, pats[k], l);
             if (!contains(buf, t)) {

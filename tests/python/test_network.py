@@ -49,7 +49,7 @@ def test_to_dot_draws_every_layer_forward_and_back():
                                             (6, 2, "identity")], start=1):
         assert "W(%d)\\n%d x %d" % (l, n_out, n_in) in dot
         assert "%s(z(%d))" % (act, l) in dot
-        assert "delta(%d)" % l in dot
+        assert "δ(%d)" % l in dot
     assert "J = L + s" in dot
 
 
