@@ -1,5 +1,6 @@
 /* Activations f and their derivatives f', fused into single passes. */
 #include "internal.h"
+#include "scalar.h"
 
 #include <math.h>
 #include <string.h>
@@ -7,16 +8,6 @@
 #define LEAKY_SLOPE 0.01f
 #define INV_SQRT2 0.70710678118654752f
 #define INV_SQRT_2PI 0.39894228040143268f
-
-static inline float sigmoidf(float z)
-{
-    /* Two branches so that exp never overflows. */
-    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
-
-static inline float softplusf(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
 
 static inline float geluf(float z) { return 0.5f * z * (1.0f + erff(z * INV_SQRT2)); }
 
@@ -43,12 +34,12 @@ void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_
             BIAS_ACT_LOOP(z)
         }
         break;
-    case MLP_ACT_SIGMOID: BIAS_ACT_LOOP(sigmoidf(z)) break;
+    case MLP_ACT_SIGMOID: BIAS_ACT_LOOP(mlp__sigmoidf(z)) break;
     case MLP_ACT_TANH: BIAS_ACT_LOOP(tanhf(z)) break;
     case MLP_ACT_RELU: BIAS_ACT_LOOP(z > 0.0f ? z : 0.0f) break;
     case MLP_ACT_LEAKY_RELU: BIAS_ACT_LOOP(z > 0.0f ? z : LEAKY_SLOPE * z) break;
     case MLP_ACT_GELU: BIAS_ACT_LOOP(geluf(z)) break;
-    case MLP_ACT_SOFTPLUS: BIAS_ACT_LOOP(softplusf(z)) break;
+    case MLP_ACT_SOFTPLUS: BIAS_ACT_LOOP(mlp__softplusf(z)) break;
     default: assert(!"unknown activation"); break;
     }
 }
@@ -77,7 +68,7 @@ void mlp__act_backward(mlp_activation act, const float *restrict Z, const float 
         /* d/dz z*Phi(z) = Phi(z) + z*phi(z) */
         BACKWARD_LOOP(d * (0.5f * (1.0f + erff(z * INV_SQRT2)) + z * INV_SQRT_2PI * expf(-0.5f * z * z)))
         break;
-    case MLP_ACT_SOFTPLUS: BACKWARD_LOOP(d * sigmoidf(z)) break;
+    case MLP_ACT_SOFTPLUS: BACKWARD_LOOP(d * mlp__sigmoidf(z)) break;
     default: assert(!"unknown activation"); break;
     }
 }

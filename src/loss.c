@@ -1,18 +1,10 @@
 /* Losses, each per sample and summed here (callers divide by the batch),
  * fused with their output error terms dL/dZ(L). */
 #include "internal.h"
+#include "scalar.h"
 
 #include <math.h>
 #include <string.h>
-
-static inline double softplus(double z) { return fmax(z, 0.0) + log1p(exp(-fabs(z))); }
-
-static inline float sigmoidf(float z)
-{
-    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
-}
 
 static size_t argmax(const float *o, size_t n)
 {
@@ -69,12 +61,12 @@ static double sigmoid_ce(const float *O, const float *Y, size_t rows, size_t n, 
         const float *o = O + r * n, *y = Y + r * n;
         int all = 1;
         for (k = 0; k < n; k++) {
-            sum += softplus(o[k]) - (double)y[k] * o[k];
+            sum += mlp__softplus(o[k]) - (double)y[k] * o[k];
             all &= (o[k] > 0.0f) == (y[k] >= 0.5f);
         }
         right += (size_t)all;
         if (delta)
-            for (k = 0; k < n; k++) delta[r * n + k] = scale * (sigmoidf(o[k]) - y[k]);
+            for (k = 0; k < n; k++) delta[r * n + k] = scale * (mlp__sigmoidf(o[k]) - y[k]);
     }
     if (correct) *correct = right;
     return sum;
