@@ -146,6 +146,8 @@ MLP__HIDDEN mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes,
 MLP__HIDDEN mlp_status mlp__check_targets(const mlp_network *net, const void *targets,
                                           size_t batch);
 MLP__HIDDEN mlp_status mlp__check_finite(const float *x, size_t n, const char *what);
+/* 1 when every x[i] is finite (vectorised, no message). */
+MLP__HIDDEN int mlp__all_finite(const float *x, size_t n);
 
 /* ---- passes (pass.c) ------------------------------------------------ */
 

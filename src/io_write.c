@@ -62,6 +62,7 @@ static void wr_f32s(writer *w, const float *v, size_t n)
 static mlp_status check_finite(const float *v, size_t n, const char *what)
 {
     size_t i;
+    if (mlp__all_finite(v, n)) return MLP_OK;
     for (i = 0; i < n; i++)
         if (!isfinite(v[i]))
             return mlp__fail(MLP_ERR_NONFINITE, "cannot save: %s[%zu] is %g", what, i,

@@ -129,19 +129,6 @@ void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumul
     }
 }
 
-/* 1 when every x[i] is finite: x - x is 0 exactly for finite x, NaN
- * otherwise; the integer AND vectorises. */
-static int all_finite(const float *x, size_t n)
-{
-    size_t i;
-    int ok = 1;
-    for (i = 0; i < n; i++) {
-        float d = x[i] - x[i];
-        ok &= d == 0.0f;
-    }
-    return ok;
-}
-
 /* The largest |x[i]|, or INFINITY when some x[i] is not finite. On the
  * bits: with the sign cleared, IEEE floats order as integers, NaN and
  * infinity above every finite value; the integer max vectorises, a float
@@ -211,8 +198,8 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
                        ly->n_in);
         bias_grad(D, rows, ly->n_out, db, 0);
         for (j = 0; j < ly->n_out; j++) b[j] = b[j] - lr * db[j];
-        if (!sure) ok &= all_finite(W, ly->n_out * ly->n_in);
-        ok &= all_finite(b, ly->n_out);
+        if (!sure) ok &= mlp__all_finite(W, ly->n_out * ly->n_in);
+        ok &= mlp__all_finite(b, ly->n_out);
         cur = 1 - cur;
     }
     return ok;
