@@ -20,7 +20,7 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs"
 echo "== sanitizers (ASan+UBSan) =="
 bash "$root/scripts/ci-sanitize.sh"
 echo "== valgrind memcheck =="
-# test_fashion trains on 5,000 real images: hours under valgrind, whose
+# test_fashion trains on 5,000 real images: over 10 minutes under valgrind, whose
 # emulated CPU also takes OpenBLAS off its AVX-512 kernels. The trainer and
 # the IDX reader it exercises run under memcheck in test_train and test_data,
 # and test_fashion itself under ASan+UBSan above.
