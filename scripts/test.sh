@@ -20,11 +20,7 @@ ctest --test-dir "$build" --output-on-failure -j "$jobs"
 echo "== sanitizers (ASan+UBSan) =="
 bash "$root/scripts/ci-sanitize.sh"
 echo "== valgrind memcheck =="
-# test_fashion trains on 5,000 real images: over 10 minutes under valgrind, whose
-# emulated CPU also takes OpenBLAS off its AVX-512 kernels. The trainer and
-# the IDX reader it exercises run under memcheck in test_train and test_data,
-# and test_fashion itself under ASan+UBSan above.
-MLP_VALGRIND_EXCLUDE=${MLP_VALGRIND_EXCLUDE:-'^test_fashion$'} bash "$root/scripts/ci-valgrind.sh"
+bash "$root/scripts/ci-valgrind.sh"
 echo "== fuzzing the model loader (10M runs) =="
 bash "$root/scripts/ci-fuzz.sh"
 echo "== all test stages passed =="
