@@ -3,12 +3,18 @@
 #include "bench_util.h"
 
 #include <cblas.h>
+#include <internal.h> /* mlp__sgemm: the library's panelled form */
 #include <stdlib.h>
 
 enum { F_FWD, F_DW, F_DA };
 
+/* How a product runs: one cblas call, the library's panels (mlp__sgemm
+ * splits small-batch products into small-kernel panels), or at batch 1 the
+ * level-2 call. */
+enum { FORM_WHOLE, FORM_PANELS, FORM_LEVEL2 };
+
 typedef struct product {
-    int kind, level2;
+    int kind, form;
     int b, n_in, n_out;
     long inner;
     float *A, *W, *Z, *D, *dW, *dA;
@@ -21,7 +27,23 @@ struct bench_floor {
 
 static void run_product(const product *p)
 {
-    if (!p->level2) {
+    if (p->form == FORM_PANELS) {
+        switch (p->kind) {
+        case F_FWD:
+            mlp__sgemm(0, 1, p->b, p->n_out, p->n_in, 1.0f, p->A, p->n_in, p->W, p->n_in, 0.0f,
+                       p->Z, p->n_out);
+            break;
+        case F_DW:
+            mlp__sgemm(1, 0, p->n_out, p->n_in, p->b, 1.0f, p->D, p->n_out, p->A, p->n_in, 0.0f,
+                       p->dW, p->n_in);
+            break;
+        default:
+            mlp__sgemm(0, 0, p->b, p->n_in, p->n_out, 1.0f, p->D, p->n_out, p->W, p->n_in, 0.0f,
+                       p->dA, p->n_in);
+        }
+        return;
+    }
+    if (p->form == FORM_WHOLE) {
         switch (p->kind) {
         case F_FWD: /* Z (b x n_out) = A (b x n_in) W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p->b, p->n_out, p->n_in, 1.0f,
@@ -131,14 +153,20 @@ bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t bat
             return NULL;
         }
     }
+    /* each product in the fastest of its forms */
     for (i = 0; i < f->n; i++) {
         product *p = &f->p[i];
-        double t3 = calibrate(p, rep_ms);
-        if (p->b == 1) { /* keep the level-2 form where it is faster */
-            long inner3 = p->inner;
-            p->level2 = 1;
-            if (calibrate(p, rep_ms) > t3) p->level2 = 0, p->inner = inner3;
+        double best = calibrate(p, rep_ms);
+        long inner = p->inner;
+        int form, best_form = FORM_WHOLE;
+        for (form = FORM_PANELS; form <= FORM_LEVEL2; form++) {
+            double t;
+            if (form == FORM_LEVEL2 && p->b != 1) break;
+            p->form = form;
+            if ((t = calibrate(p, rep_ms)) < best) best = t, best_form = form, inner = p->inner;
         }
+        p->form = best_form;
+        p->inner = inner;
     }
     return f;
 }

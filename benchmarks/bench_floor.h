@@ -10,9 +10,9 @@ typedef struct bench_floor bench_floor;
  * sizes[0..n_layers] at `batch` rows: per layer the forward Z = A W^T, the
  * weight gradient dW = D^T A, and (not for layer 0) dA = D W. Then warms
  * each product up and picks its repetition count so that one repetition of
- * it lasts about rep_ms; at batch 1 each product takes the faster of its
- * sgemm and its level-2 form (sgemv, or sger for dW). NULL when out of
- * memory. */
+ * it lasts about rep_ms. Each product takes the fastest of its forms: one
+ * cblas_sgemm, the library's small-kernel panels (mlp__sgemm), and at batch
+ * 1 its level-2 form (sgemv, or sger for dW). NULL when out of memory. */
 bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, double rep_ms);
 void bench_floor_destroy(bench_floor *f);
 
