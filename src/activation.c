@@ -22,7 +22,10 @@ static inline float geluf(float z) { return 0.5f * z * (1.0f + erff(z * INV_SQRT
         }                                             \
     }
 
-void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_t rows, size_t n)
+/* The clones live in static functions: GCC exports the resolver of a
+ * cloned extern function whatever its visibility. */
+MLP__VEC_CLONES static void bias_act(mlp_activation act, const float *b, float *Z, float *A,
+                                     size_t rows, size_t n)
 {
     size_t r, j;
     switch (act) {
@@ -54,8 +57,8 @@ void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_
         D[i] = (EXPR);                      \
     }
 
-void mlp__act_backward(mlp_activation act, const float *restrict Z, const float *restrict A,
-                       float *restrict D, size_t count)
+MLP__VEC_CLONES static void act_backward(mlp_activation act, const float *restrict Z,
+                                         const float *restrict A, float *restrict D, size_t count)
 {
     size_t i;
     switch (act) {
@@ -71,6 +74,16 @@ void mlp__act_backward(mlp_activation act, const float *restrict Z, const float 
     case MLP_ACT_SOFTPLUS: BACKWARD_LOOP(d * mlp__sigmoidf(z)) break;
     default: assert(!"unknown activation"); break;
     }
+}
+
+void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_t rows, size_t n)
+{
+    bias_act(act, b, Z, A, rows, n);
+}
+
+void mlp__act_backward(mlp_activation act, const float *Z, const float *A, float *D, size_t count)
+{
+    act_backward(act, Z, A, D, count);
 }
 
 double mlp__act_f(mlp_activation act, double z)

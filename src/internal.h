@@ -15,6 +15,16 @@
 #define MLP__HIDDEN
 #endif
 
+/* Element-wise hot loops: on x86-64 GCC also builds AVX2 and AVX-512
+ * copies, picked at load time, while the library stays baseline x86-64.
+ * Without FMA contraction (ISO C mode) every copy rounds exactly alike, so
+ * results stay bit-identical across machines. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define MLP__VEC_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define MLP__VEC_CLONES
+#endif
+
 /* Default workspace rows allocated by mlp_create. */
 #define MLP__DEFAULT_CAPACITY 64
 

@@ -300,7 +300,8 @@ int mlp_has_input_scaling(const mlp_network *net) { return net && net->in_offset
 
 /* ---- checks shared by the passes and the trainer ---- */
 
-int mlp__all_finite(const float *x, size_t n)
+/* static: GCC exports the resolver of a cloned extern function */
+MLP__VEC_CLONES static int all_finite(const float *x, size_t n)
 {
     /* x - x is 0 exactly for finite x and NaN otherwise; with no early
      * exit the integer AND vectorises (a step checks its whole batch). */
@@ -312,6 +313,8 @@ int mlp__all_finite(const float *x, size_t n)
     }
     return ok;
 }
+
+int mlp__all_finite(const float *x, size_t n) { return all_finite(x, n); }
 
 mlp_status mlp__check_finite(const float *x, size_t n, const char *what)
 {

@@ -27,16 +27,6 @@
 #include <math.h>
 #include <string.h>
 
-/* Adam and RMSprop spend their time in sqrt and division: on x86-64 the
- * compiler builds AVX2 and AVX-512 copies as well, picked at load time.
- * Without FMA contraction (ISO C mode) every copy rounds exactly alike, so
- * results stay bit-identical across machines. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
-#define MLP__VEC_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
-#else
-#define MLP__VEC_CLONES
-#endif
-
 size_t mlp__optim_state_len(mlp_optimizer kind, size_t n_params, int *ok)
 {
     size_t len = 0;

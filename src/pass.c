@@ -13,7 +13,7 @@
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 /* dst = (X - offset) * scale, row by row. */
-static void scale_input(const mlp_network *net, const float *X, size_t rows, float *dst)
+MLP__VEC_CLONES static void scale_input(const mlp_network *net, const float *X, size_t rows, float *dst)
 {
     size_t n = net->sizes[0], r, j;
     for (r = 0; r < rows; r++)
@@ -80,7 +80,7 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
 }
 
 /* db (+)= D^T 1: column sums of D (rows x n). */
-static void bias_grad(const float *D, size_t rows, size_t n, float *db, int accumulate)
+MLP__VEC_CLONES static void bias_grad(const float *D, size_t rows, size_t n, float *db, int accumulate)
 {
     size_t r, j;
     if (!accumulate) memset(db, 0, n * sizeof *db);
@@ -133,7 +133,7 @@ void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumul
  * bits: with the sign cleared, IEEE floats order as integers, NaN and
  * infinity above every finite value; the integer max vectorises, a float
  * max (NaN-aware) does not. */
-static float max_abs(const float *x, size_t n)
+MLP__VEC_CLONES static float max_abs(const float *x, size_t n)
 {
     size_t i;
     uint32_t m = 0;
