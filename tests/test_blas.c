@@ -1,6 +1,6 @@
 /* The BLAS shim against a double-precision reference: mlp__sgemm splits
  * small-batch products into panels for OpenBLAS's small-matrix kernels
- * (one BLAS thread, AVX-512 cores), so every transposition, alpha and beta,
+ * (AVX-512 cores; at one BLAS thread, or tiny batches at two), so every transposition, alpha and beta,
  * leading dimension wider than the matrix, and panel remainder must give
  * the product of the whole call, and leave C outside its m x n untouched.
  * On a core without small kernels the same checks hold for the whole call. */
@@ -89,15 +89,18 @@ static void products_match_reference(void **state)
     };
     static const float ab[][2] = {{1.0f, 0.0f}, {-0.01f, 1.0f}, {0.5f, 0.999f}};
     size_t s, c;
-    int ta, tb;
+    int ta, tb, threads;
     (void)state;
+    for (threads = 1; threads <= 2; threads++) { /* panels up to batch 16 / threads */
+        mlp_set_num_threads(threads);
+        for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (ta = 0; ta < 2; ta++)
+                for (tb = 0; tb < 2; tb++)
+                    for (c = 0; c < sizeof ab / sizeof ab[0]; c++)
+                        check_product(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2],
+                                      ab[c][0], ab[c][1]);
+    }
     mlp_set_num_threads(1);
-    for (s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-        for (ta = 0; ta < 2; ta++)
-            for (tb = 0; tb < 2; tb++)
-                for (c = 0; c < sizeof ab / sizeof ab[0]; c++)
-                    check_product(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], ab[c][0],
-                                  ab[c][1]);
 }
 
 int main(void)
