@@ -18,8 +18,16 @@ def one_blas_thread():
     mlp.set_num_threads(n)
 
 
+# Under valgrind (scripts/ci-valgrind-python.sh sets MLP_UNDER_VALGRIND) the
+# process runs 20-50x slower: the concurrency checks use a smaller network
+# and batch so that one call lasts seconds, not minutes. What they assert is
+# unchanged: a call still lasts far longer than valgrind's thread time slice.
+UNDER_VALGRIND = bool(os.environ.get("MLP_UNDER_VALGRIND"))
+HIDDEN, TILE = (512, 1) if UNDER_VALGRIND else (1024, 4)
+
+
 def make(seed):
-    net = mlp.Network([256, 1024, 1024, 10], activations=["relu", "relu", "identity"], seed=seed)
+    net = mlp.Network([256, HIDDEN, HIDDEN, 10], activations=["relu", "relu", "identity"], seed=seed)
     X = np.random.RandomState(seed).normal(size=(1024, 256)).astype(np.float32)
     net.reserve(1024)
     return net, X
@@ -45,7 +53,7 @@ def test_a_python_thread_runs_during_a_call(one_blas_thread):
     its largest pause is far shorter than the call (a held GIL would stall it
     for the whole call). Concurrency, not parallelism: holds on a busy machine."""
     net, X = make(1)
-    X = np.tile(X, (4, 1))
+    X = np.tile(X, (TILE, 1))
     Y = np.empty((X.shape[0], 10), np.float32)
     forward, h, x, y = mlp._clib.mlp_forward, net.handle, X.ctypes.data, Y.ctypes.data
     forward(h, x, X.shape[0], y)  # warm up
@@ -80,7 +88,7 @@ def test_two_networks_predict_concurrently(one_blas_thread):
     GIL would let B finish none until A returns). Concurrency, not
     parallelism: it holds however busy the machine is. Results stay exact."""
     a, Xa = make(1)
-    Xa = np.tile(Xa, (4, 1))
+    Xa = np.tile(Xa, (TILE, 1))
     Ya = np.empty((Xa.shape[0], 10), np.float32)
     want_a = a.forward(Xa)
     b = mlp.Network([16, 32, 4], activations=["tanh", "identity"], seed=2)
