@@ -12,8 +12,10 @@ build=${MLP_VALGRIND_BUILD_DIR:-$root/build-valgrind}
 jobs=$(nproc)
 
 echo "== valgrind: build (RelWithDebInfo, no sanitizers) =="
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLP_SANITIZE=
-cmake --build "$build" -j "$jobs"
+# flock: scripts/ci-valgrind-python.sh may be building the same tree
+mkdir -p "$build"
+flock "$build/.build.lock" sh -c 'cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMLP_SANITIZE= &&
+  cmake --build "$2" -j "$3"' sh "$root" "$build" "$jobs"
 
 # One OpenBLAS thread: its worker threads' stacks and buffers are not ours,
 # and a single thread keeps the run deterministic. tests/valgrind.supp
