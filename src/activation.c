@@ -22,8 +22,6 @@ static inline float geluf(float z) { return 0.5f * z * (1.0f + erff(z * INV_SQRT
         }                                             \
     }
 
-/* The clones live in static functions: GCC exports the resolver of a
- * cloned extern function whatever its visibility. */
 MLP__VEC_CLONES static void bias_act(mlp_activation act, const float *b, float *Z, float *A,
                                      size_t rows, size_t n)
 {

@@ -300,7 +300,6 @@ int mlp_has_input_scaling(const mlp_network *net) { return net && net->in_offset
 
 /* ---- checks shared by the passes and the trainer ---- */
 
-/* static: GCC exports the resolver of a cloned extern function */
 MLP__VEC_CLONES static int all_finite(const float *x, size_t n)
 {
     /* x - x is 0 exactly for finite x and NaN otherwise; with no early
