@@ -18,6 +18,29 @@
  *   threads at once. One handle is used by one thread at a time, except where
  *   a function takes it as `const`, which any number of threads may call
  *   concurrently (e.g. mlp_forward_ws with one workspace per thread).
+ *
+ * Calls on a handle in use. A network is in use while one of its changing
+ * calls runs and while a trainer trains it (mlp_train, mlp_trainer_step);
+ * a trainer while it trains. Such a call returns MLP_ERR_BUSY and changes
+ * nothing, so a second thread's call is refused instead of racing (a
+ * reading call racing with a changing one is not detected: the one-thread
+ * rule above stays). From the training callback, on the network being
+ * trained and its trainer, these are allowed:
+ * - every getter and const function: the accessors, mlp_forward_ws with
+ *   the caller's own workspace, mlp_clone, mlp_graph_*, mlp_save*,
+ *   mlp_trainer_get, mlp_trainer_history, mlp_penalty;
+ * - mlp_forward and mlp_evaluate (they use the network's own workspace,
+ *   which is idle while the callback runs);
+ * - mlp_trainer_set of the hyperparameters that take effect at the next
+ *   step without resizing anything: the learning rate, momentum, beta1,
+ *   beta2, epsilon, weight decay, rho, gamma, min_lr, clip norm, min_delta.
+ * Everything else on them (setters, mlp_reserve, mlp_init_params,
+ * mlp_loss_grad, mlp_gradcheck, mlp_trainer_step, a nested mlp_train,
+ * another mlp_trainer_create, structural options such as the optimizer,
+ * batch size, epochs or schedule) returns MLP_ERR_BUSY. mlp_destroy and
+ * mlp_trainer_destroy of the handles in training are deferred until
+ * mlp_train returns. Writing through mlp_params() during training is not
+ * detected and is the caller's responsibility.
  */
 #ifndef MLP_H
 #define MLP_H
@@ -83,7 +106,8 @@ MLP_API unsigned mlp_version_number(void);
     X(MLP_ERR_BUFFER, 19, "output buffer too small")                                \
     X(MLP_ERR_OPTION, 20, "unknown option, or a value it does not take")           \
     X(MLP_ERR_MISMATCH, 21, "shapes do not match the network")                     \
-    X(MLP_ERR_DEGENERATE, 22, "gradients are all zero: the check proves nothing")
+    X(MLP_ERR_DEGENERATE, 22, "gradients are all zero: the check proves nothing")    \
+    X(MLP_ERR_BUSY, 23, "the network or trainer is in use (training, or another thread)")
 
 #define MLP__STATUS_ENUM(name, value, text) name = value,
 typedef enum mlp_status { MLP_STATUS_LIST(MLP__STATUS_ENUM) MLP_STATUS_END_ } mlp_status;

@@ -1,6 +1,6 @@
 /* The gradient check: analytic gradients against central differences of J,
  * computed by the float library itself. */
-#include "internal.h"
+#include "guard.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,9 +129,9 @@ static void check_block(mlp_network *net, const float *X, size_t batch, const vo
     out->error = (gg > 0.0 || ff > 0.0) ? sqrt(dd) / fmax(out->grad_norm, out->fd_norm) : 0.0;
 }
 
-mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const void *targets,
-                         double eps, size_t max_per_block, uint64_t seed,
-                         mlp_gradcheck_block *blocks)
+static mlp_status gradcheck(mlp_network *net, const float *X, size_t batch, const void *targets,
+                            double eps, size_t max_per_block, uint64_t seed,
+                            mlp_gradcheck_block *blocks)
 {
     fd_scratch s = {NULL, NULL, NULL, 0};
     mlp__rng rng;
@@ -140,7 +140,7 @@ mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const v
     int degenerate = 0;
     MLP__CHECK_NULL(blocks);
     /* Validates everything else and fills the analytic gradient. */
-    st = mlp_loss_grad(net, X, batch, targets, NULL);
+    st = mlp__loss_grad_checked(net, X, batch, targets, NULL);
     if (st != MLP_OK) return st;
     if (!(eps > 0.0)) eps = 1e-3;
     if (!isfinite(eps)) return mlp__fail(MLP_ERR_ARGUMENT, "eps must be finite");
@@ -176,4 +176,12 @@ mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const v
                          "a parameter block has all-zero gradients on both sides (or every entry "
                          "was skipped at a kink)");
     return MLP_OK;
+}
+
+mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const void *targets,
+                         double eps, size_t max_per_block, uint64_t seed,
+                         mlp_gradcheck_block *blocks)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network",
+                 gradcheck(net, X, batch, targets, eps, max_per_block, seed, blocks));
 }

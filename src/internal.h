@@ -131,12 +131,18 @@ struct mlp_network {
     float *opt_state;
 
     mlp__buffers ws;        /* the network's own workspace */
+
+    /* The call rule (guard.h): in-use state, the one trainer attached to
+     * the network (NULL if none), and a destroy deferred by training. */
+    int use;
+    mlp_trainer *trainer;
+    int destroy_pending;
 };
 
 struct mlp_workspace {
     size_t n_layers;
+    size_t *sizes;          /* n_layers + 1: the shape it serves, compared exactly */
     size_t capacity;
-    size_t sum_sizes;       /* to check it matches a network */
     size_t max_width;
     float *input;           /* capacity x n_in (scaling) */
     float *ping, *pong;     /* capacity x max_width */
@@ -149,7 +155,8 @@ MLP__HIDDEN mlp_status mlp__check_shape(size_t n_layers, const size_t *sizes,
 MLP__HIDDEN mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity,
                                           mlp__buffers *buf);
 MLP__HIDDEN void mlp__buffers_free(mlp__buffers *buf);
-/* Whether a caller's workspace was made for a network of this shape. */
+/* Whether a caller's workspace was made for a network of exactly these
+ * layer sizes. */
 MLP__HIDDEN int mlp__workspace_fits(const mlp_network *net, const mlp_workspace *ws);
 /* Allocates a network with the given shape; parameters zeroed, no init. */
 MLP__HIDDEN mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes,
@@ -158,6 +165,20 @@ MLP__HIDDEN mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes,
 MLP__HIDDEN mlp_status mlp__check_targets(const mlp_network *net, const void *targets,
                                           size_t batch);
 MLP__HIDDEN mlp_status mlp__check_finite(const float *x, size_t n, const char *what);
+/* Forgets the trainer's network (mlp_destroy of a network with a trainer):
+ * the trainer's later calls fail instead of using freed memory. */
+MLP__HIDDEN void mlp__trainer_detach(mlp_trainer *tr);
+/* Frees a network's memory, whatever its state (mlp_destroy decides when). */
+MLP__HIDDEN void mlp__network_free(mlp_network *net);
+/* mlp_reserve, mlp_set_input_scaling and mlp_evaluate without the call
+ * rule's check, for calls made inside the library on a network it holds. */
+MLP__HIDDEN mlp_status mlp__reserve(mlp_network *net, size_t max_batch);
+MLP__HIDDEN mlp_status mlp__set_input_scaling(mlp_network *net, const float *offset,
+                                              const float *scale);
+MLP__HIDDEN mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n,
+                                     const void *targets, double *loss, double *accuracy);
+MLP__HIDDEN mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
+                                              const void *targets, double *J);
 /* 1 when every x[i] is finite (vectorised, no message). */
 MLP__HIDDEN int mlp__all_finite(const float *x, size_t n);
 
@@ -188,16 +209,15 @@ MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t b
                                       double *J, size_t *correct);
 /* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
  * into the backward pass (no gradient written, no separate update pass),
- * for 1 <= batch <= the workspace capacity. *loss, *J (before the update)
- * and *correct as above (each may be NULL). MLP_ERR_DIVERGED when J is not
- * finite (parameters untouched) or when a parameter became non-finite
- * (given finite parameters before: the update is bounded from the error
- * terms and inputs, W scanned where the bound is not small or would read
- * more than W).
- * grads is scratch afterwards. */
-MLP__HIDDEN mlp_status mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
-                                           const void *targets, mlp__rng *dropout_rng, float lr,
-                                           double *loss, double *J, size_t *correct);
+ * for 1 <= batch <= the workspace capacity. Writes *loss and *J (before the
+ * update) and *correct. When J is not finite nothing is updated. Returns 0
+ * when a parameter became non-finite (given finite parameters before: the
+ * update is bounded from the error terms and inputs, W scanned where the
+ * bound is not small or would read more than W), else 1. grads is scratch
+ * afterwards. */
+MLP__HIDDEN int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
+                                    const void *targets, mlp__rng *dropout_rng, float lr,
+                                    double *loss, double *J, size_t *correct);
 
 /* ---- activations (activation.c) ---------------------------------- */
 

@@ -1,5 +1,5 @@
 /* The network handle: shape validation, creation, copies, settings. */
-#include "internal.h"
+#include "guard.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,7 +36,7 @@ mlp_status mlp__check_shape(size_t n_layers, const size_t *sizes, const mlp_acti
     return MLP_OK;
 }
 
-static void network_free(mlp_network *net)
+void mlp__network_free(mlp_network *net)
 {
     if (!net) return;
     mlp__buffers_free(&net->ws);
@@ -50,7 +50,19 @@ static void network_free(mlp_network *net)
     mlp__free(net);
 }
 
-void mlp_destroy(mlp_network *net) { network_free(net); }
+void mlp_destroy(mlp_network *net)
+{
+    int state;
+    if (!net) return;
+    state = mlp__use_load(&net->use);
+    if (state == MLP__TRAINING || state == MLP__IN_CALLBACK) {
+        /* Destroyed from the training callback: mlp_train frees it. */
+        net->destroy_pending = 1;
+        return;
+    }
+    if (net->trainer) mlp__trainer_detach(net->trainer);
+    mlp__network_free(net);
+}
 
 mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes, const mlp_activation *acts,
                               mlp_network **out)
@@ -71,7 +83,7 @@ mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes, const mlp_ac
     net->params = mlp__calloc(n_params, sizeof(float));
     net->grads = mlp__calloc(n_params, sizeof(float));
     if (!net->sizes || !net->layers || !net->params || !net->grads) {
-        network_free(net);
+        mlp__network_free(net);
         return mlp__fail(MLP_ERR_NOMEM, "out of memory for %zu parameters", n_params);
     }
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
@@ -102,7 +114,7 @@ mlp_status mlp_create(mlp_network **out, size_t n_layers, const size_t *sizes,
     st = mlp_init_params(net, MLP_INIT_AUTO, seed);
     if (st == MLP_OK) st = mlp__buffers_alloc(net, MLP__DEFAULT_CAPACITY, &net->ws);
     if (st != MLP_OK) {
-        network_free(net);
+        mlp__network_free(net);
         return st;
     }
     mlp__clear_error();
@@ -153,7 +165,7 @@ mlp_status mlp_clone(const mlp_network *net, mlp_network **out)
     if (failed) st = mlp__fail(MLP_ERR_NOMEM, "out of memory copying the network");
     if (st == MLP_OK) st = mlp__buffers_alloc(c, net->ws.capacity, &c->ws);
     if (st != MLP_OK) {
-        network_free(c);
+        mlp__network_free(c);
         return st;
     }
     *out = c;
@@ -198,9 +210,8 @@ size_t mlp_bias_offset(const mlp_network *net, size_t layer)
 
 /* ---- settings ---- */
 
-mlp_status mlp_set_loss(mlp_network *net, mlp_loss loss)
+static mlp_status set_loss(mlp_network *net, mlp_loss loss)
 {
-    MLP__CHECK_NULL(net);
     if ((unsigned)loss >= MLP_LOSS_COUNT_)
         return mlp__fail(MLP_ERR_LOSS, "unknown loss %d", (int)loss);
     if (loss == MLP_LOSS_SOFTMAX_CE && net->sizes[net->n_layers] < 2)
@@ -212,9 +223,8 @@ mlp_status mlp_set_loss(mlp_network *net, mlp_loss loss)
 
 mlp_loss mlp_get_loss(const mlp_network *net) { return net ? net->loss : MLP_LOSS_COUNT_; }
 
-mlp_status mlp_set_l2(mlp_network *net, float lambda)
+static mlp_status set_l2(mlp_network *net, float lambda)
 {
-    MLP__CHECK_NULL(net);
     if (!(lambda >= 0.0f) || isinf(lambda))
         return mlp__fail(MLP_ERR_ARGUMENT, "l2 must be finite and >= 0, not %g", (double)lambda);
     net->l2 = lambda;
@@ -223,11 +233,10 @@ mlp_status mlp_set_l2(mlp_network *net, float lambda)
 
 float mlp_get_l2(const mlp_network *net) { return net ? net->l2 : 0.0f; }
 
-mlp_status mlp_set_dropout(mlp_network *net, size_t layer, float p)
+static mlp_status set_dropout(mlp_network *net, size_t layer, float p)
 {
     float old;
     mlp_status st;
-    MLP__CHECK_NULL(net);
     if (layer >= net->n_layers)
         return mlp__fail(MLP_ERR_LAYER, "layer %zu out of range (the network has %zu)", layer,
                          net->n_layers);
@@ -254,11 +263,10 @@ float mlp_get_dropout(const mlp_network *net, size_t layer)
     return (net && layer < net->n_layers) ? net->layers[layer].dropout : 0.0f;
 }
 
-mlp_status mlp_set_input_scaling(mlp_network *net, const float *offset, const float *scale)
+mlp_status mlp__set_input_scaling(mlp_network *net, const float *offset, const float *scale)
 {
     size_t i, n;
     float *o, *s;
-    MLP__CHECK_NULL(net);
     if (!offset && !scale) {
         mlp__free(net->in_offset);
         mlp__free(net->in_scale);
@@ -283,6 +291,27 @@ mlp_status mlp_set_input_scaling(mlp_network *net, const float *offset, const fl
     net->in_offset = o;
     net->in_scale = s;
     return MLP_OK;
+}
+
+/* The setters under the call rule (guard.h). */
+mlp_status mlp_set_loss(mlp_network *net, mlp_loss loss)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", set_loss(net, loss));
+}
+
+mlp_status mlp_set_l2(mlp_network *net, float lambda)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", set_l2(net, lambda));
+}
+
+mlp_status mlp_set_dropout(mlp_network *net, size_t layer, float p)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", set_dropout(net, layer, p));
+}
+
+mlp_status mlp_set_input_scaling(mlp_network *net, const float *offset, const float *scale)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", mlp__set_input_scaling(net, offset, scale));
 }
 
 mlp_status mlp_get_input_scaling(const mlp_network *net, float *offset, float *scale)

@@ -206,3 +206,27 @@ int mlp__optim_update(mlp_network *net, const mlp__optim_params *p, float gscale
     }
     return ok;
 }
+
+void mlp__optim_count_step(mlp_network *net) { net->steps++; }
+
+size_t mlp__optim_snapshot_len(const mlp_network *net, int *ok)
+{
+    *ok = net->n_params <= SIZE_MAX - net->opt_state_len;
+    return *ok ? net->n_params + net->opt_state_len : 0;
+}
+
+void mlp__optim_snapshot_take(const mlp_network *net, float *snap, uint64_t *steps)
+{
+    memcpy(snap, net->params, net->n_params * sizeof(float));
+    if (net->opt_state_len)
+        memcpy(snap + net->n_params, net->opt_state, net->opt_state_len * sizeof(float));
+    *steps = net->steps;
+}
+
+void mlp__optim_snapshot_restore(mlp_network *net, const float *snap, uint64_t steps)
+{
+    memcpy(net->params, snap, net->n_params * sizeof(float));
+    if (net->opt_state_len)
+        memcpy(net->opt_state, snap + net->n_params, net->opt_state_len * sizeof(float));
+    net->steps = steps;
+}

@@ -32,6 +32,17 @@ MLP__HIDDEN mlp_status mlp__optim_prepare(mlp_network *net, mlp_optimizer kind);
  * 0 otherwise (the check is fused into the update loop). */
 MLP__HIDDEN int mlp__optim_update(mlp_network *net, const mlp__optim_params *p, float gscale);
 
+/* Counts a step whose update was applied elsewhere (plain SGD fused into
+ * the backward pass), so that the step count has one writer. */
+MLP__HIDDEN void mlp__optim_count_step(mlp_network *net);
+
+/* A copy of what a step changes (parameters, optimiser state, step count),
+ * so that a diverged epoch can be undone: mlp__optim_snapshot_len floats
+ * (0 with *ok = 0 on overflow), taken and restored below. */
+MLP__HIDDEN size_t mlp__optim_snapshot_len(const mlp_network *net, int *ok);
+MLP__HIDDEN void mlp__optim_snapshot_take(const mlp_network *net, float *snap, uint64_t *steps);
+MLP__HIDDEN void mlp__optim_snapshot_restore(mlp_network *net, const float *snap, uint64_t steps);
+
 /* Schedule settings. Epochs and steps are 0-based. */
 typedef struct mlp__schedule_params {
     mlp_schedule kind;

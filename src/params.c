@@ -1,5 +1,5 @@
 /* Parameter access and initialisation. */
-#include "internal.h"
+#include "guard.h"
 
 #include <math.h>
 #include <string.h>
@@ -28,7 +28,7 @@ mlp_status mlp_get_weights(const mlp_network *net, size_t layer, float *W, size_
     return MLP_OK;
 }
 
-mlp_status mlp_set_weights(mlp_network *net, size_t layer, const float *W, size_t len)
+static mlp_status set_weights(mlp_network *net, size_t layer, const float *W, size_t len)
 {
     mlp_status st = check_block(net, layer, W, len, 1);
     if (st != MLP_OK) return st;
@@ -46,7 +46,7 @@ mlp_status mlp_get_bias(const mlp_network *net, size_t layer, float *b, size_t l
     return MLP_OK;
 }
 
-mlp_status mlp_set_bias(mlp_network *net, size_t layer, const float *b, size_t len)
+static mlp_status set_bias(mlp_network *net, size_t layer, const float *b, size_t len)
 {
     mlp_status st = check_block(net, layer, b, len, 0);
     if (st != MLP_OK) return st;
@@ -61,7 +61,7 @@ static int relu_family(mlp_activation act)
     return act == MLP_ACT_RELU || act == MLP_ACT_LEAKY_RELU || act == MLP_ACT_GELU;
 }
 
-mlp_status mlp_init_params(mlp_network *net, mlp_init scheme, uint64_t seed)
+static mlp_status init_params(mlp_network *net, mlp_init scheme, uint64_t seed)
 {
     size_t l, i;
     MLP__CHECK_NULL(net);
@@ -116,4 +116,20 @@ double mlp_penalty(const mlp_network *net)
         for (i = 0; i < count; i++) sum += (double)W[i] * W[i];
     }
     return 0.5 * (double)net->l2 * sum;
+}
+
+/* The setters under the call rule (guard.h). */
+mlp_status mlp_set_weights(mlp_network *net, size_t layer, const float *W, size_t len)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", set_weights(net, layer, W, len));
+}
+
+mlp_status mlp_set_bias(mlp_network *net, size_t layer, const float *b, size_t len)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", set_bias(net, layer, b, len));
+}
+
+mlp_status mlp_init_params(mlp_network *net, mlp_init scheme, uint64_t seed)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", init_params(net, scheme, seed));
 }

@@ -5,7 +5,7 @@
  *   W  (n_out x n_in)  b (n_out)
  *   Z, A (rows x n_out), D = dJ/dZ (rows x n_out)
  */
-#include "internal.h"
+#include "guard.h"
 
 #include <math.h>
 #include <string.h>
@@ -205,27 +205,20 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
     return ok;
 }
 
-mlp_status mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
-                               const void *targets, mlp__rng *dropout_rng, float lr, double *loss,
-                               double *J, size_t *correct)
+int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch, const void *targets,
+                        mlp__rng *dropout_rng, float lr, double *loss, double *J, size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
     const size_t L = net->n_layers;
-    size_t right = 0;
-    double mean, obj;
+    double mean;
     assert(batch >= 1 && batch <= buf->capacity);
     mlp__forward_train(net, buf, X, batch, dropout_rng);
     mean = mlp__loss_delta(net, buf->a[L - 1], buf->z[L - 1], targets, batch,
-                           1.0f / (float)batch, buf->delta[0], &right) / (double)batch;
-    obj = mean + mlp_penalty(net);
-    if (loss) *loss = mean;
-    if (J) *J = obj;
-    if (correct) *correct = right;
-    if (!isfinite(obj))
-        return mlp__fail(MLP_ERR_DIVERGED, "the objective is %g", obj);
-    if (!sgd_backward(net, buf, batch, lr))
-        return mlp__fail(MLP_ERR_DIVERGED, "a parameter became non-finite (lr %g)", (double)lr);
-    return MLP_OK;
+                           1.0f / (float)batch, buf->delta[0], correct) / (double)batch;
+    *loss = mean;
+    *J = mean + mlp_penalty(net);
+    if (!isfinite(*J)) return 1; /* the caller stops before any change */
+    return sgd_backward(net, buf, batch, lr);
 }
 
 void mlp__add_l2_grad(mlp_network *net)
@@ -276,11 +269,10 @@ static mlp_status check_batch(const mlp_network *net, size_t batch)
     return MLP_OK;
 }
 
-mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
-                         double *J)
+mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
+                                  const void *targets, double *J)
 {
     mlp_status st;
-    MLP__CHECK_NULL(net);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(targets);
     if ((st = check_batch(net, batch)) != MLP_OK) return st;
@@ -289,15 +281,14 @@ mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch, const v
     return mlp__loss_grad(net, X, batch, targets, NULL, NULL, J, NULL);
 }
 
-mlp_status mlp_evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
-                        double *loss, double *accuracy)
+mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
+                         double *loss, double *accuracy)
 {
     mlp__buffers *buf;
-    const size_t L = net ? net->n_layers : 0;
+    const size_t L = net->n_layers;
     size_t start, rows, right = 0;
     double sum = 0.0;
     mlp_status st;
-    MLP__CHECK_NULL(net);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(targets);
     if ((st = check_batch(net, n)) != MLP_OK) return st;
@@ -338,10 +329,9 @@ static void infer(const mlp_network *net, float *input, float *ping, float *pong
     }
 }
 
-mlp_status mlp_forward(mlp_network *net, const float *X, size_t batch, float *Y)
+static mlp_status forward(mlp_network *net, const float *X, size_t batch, float *Y)
 {
     mlp_status st;
-    MLP__CHECK_NULL(net);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(Y);
     if ((st = check_batch(net, batch)) != MLP_OK) return st;
@@ -362,4 +352,23 @@ mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, const float
     if ((st = check_batch(net, batch)) != MLP_OK) return st;
     infer(net, ws->input, ws->ping, ws->pong, ws->capacity, X, batch, Y);
     return MLP_OK;
+}
+
+/* Public entry points under the call rule (guard.h): the network's own
+ * workspace is scratch that one call at a time may use. */
+mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
+                         double *J)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", mlp__loss_grad_checked(net, X, batch, targets, J));
+}
+
+mlp_status mlp_evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
+                        double *loss, double *accuracy)
+{
+    MLP__GUARDED(net, MLP__READ, "network", mlp__evaluate(net, X, n, targets, loss, accuracy));
+}
+
+mlp_status mlp_forward(mlp_network *net, const float *X, size_t batch, float *Y)
+{
+    MLP__GUARDED(net, MLP__READ, "network", forward(net, X, batch, Y));
 }

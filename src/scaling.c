@@ -1,10 +1,10 @@
 /* Fitting the input scaling x' = (x - offset) * scale that a network
  * carries (mlp_set_input_scaling), so a saved model predicts on raw data. */
-#include "internal.h"
+#include "guard.h"
 
 #include <math.h>
 
-mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n, mlp_scaling kind)
+static mlp_status fit_input_scaling(mlp_network *net, const float *X, size_t n, mlp_scaling kind)
 {
     float *offset = NULL, *scale = NULL;
     double *acc = NULL;
@@ -14,7 +14,7 @@ mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n, mlp
     MLP__CHECK_NULL(net);
     if ((unsigned)kind >= MLP_SCALE_COUNT_)
         return mlp__fail(MLP_ERR_ARGUMENT, "unknown scaling kind %d", (int)kind);
-    if (kind == MLP_SCALE_NONE) return mlp_set_input_scaling(net, NULL, NULL);
+    if (kind == MLP_SCALE_NONE) return mlp__set_input_scaling(net, NULL, NULL);
     MLP__CHECK_NULL(X);
     if (n == 0) return mlp__fail(MLP_ERR_SIZE, "fitting a scaling needs at least one row");
     d = mlp_input_size(net);
@@ -63,11 +63,16 @@ mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n, mlp
             scale[j] = constant ? 1.0f : (float)(1.0 / sd);
         }
     }
-    st = mlp_set_input_scaling(net, offset, scale);
+    st = mlp__set_input_scaling(net, offset, scale);
 
 done:
     mlp__free(offset);
     mlp__free(scale);
     mlp__free(acc);
     return st;
+}
+
+mlp_status mlp_fit_input_scaling(mlp_network *net, const float *X, size_t n, mlp_scaling kind)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", fit_input_scaling(net, X, n, kind));
 }

@@ -8,6 +8,7 @@
  * two calls (2 + 2 epochs) equals one call (4 epochs): the optimiser state
  * and step count live in the network too.
  */
+#include "guard.h"
 #include "optim.h"
 
 #include <math.h>
@@ -40,6 +41,10 @@ struct mlp_trainer {
     size_t epochs_run;
     size_t best_epoch;
     int stop_reason;
+
+    /* The call rule (guard.h); a destroy deferred until mlp_train returns. */
+    int use;
+    int destroy_pending;
 };
 
 /* ---- options ---------------------------------------------------------- */
@@ -122,14 +127,45 @@ static double current_lr(const mlp_trainer *tr)
 
 /* ---- the trainer handle ------------------------------------------------- */
 
-mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out)
+/* Options that take effect at the next step without resizing anything: the
+ * training callback may change them. */
+static int live_option(mlp_option o)
+{
+    switch (o) {
+    case MLP_OPTION_LEARNING_RATE:
+    case MLP_OPTION_MOMENTUM:
+    case MLP_OPTION_BETA1:
+    case MLP_OPTION_BETA2:
+    case MLP_OPTION_EPSILON:
+    case MLP_OPTION_WEIGHT_DECAY:
+    case MLP_OPTION_RHO:
+    case MLP_OPTION_GAMMA:
+    case MLP_OPTION_MIN_LR:
+    case MLP_OPTION_CLIP_NORM:
+    case MLP_OPTION_MIN_DELTA:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The trainer's network, or NULL with a message when it was destroyed. */
+static mlp_network *trainer_net(const mlp_trainer *tr, const char *fn)
+{
+    if (!tr->net)
+        mlp__fail(MLP_ERR_NULL, "%s: the trainer's network has been destroyed", fn);
+    return tr->net;
+}
+
+static mlp_status trainer_create(mlp_network *net, mlp_trainer **out)
 {
     mlp_trainer *tr;
     mlp_status st;
     mlp_optimizer kind = MLP_OPT_ADAM;
 
-    MLP__CHECK_NULL(net);
-    MLP__CHECK_NULL(out);
+    if (net->trainer)
+        return mlp__fail(MLP_ERR_BUSY, "mlp_trainer_create: the network already has a trainer "
+                                       "(destroy it first: one trainer per network)");
     tr = mlp__calloc(1, sizeof *tr);
     if (!tr)
         return mlp__fail(MLP_ERR_NOMEM, "trainer: %zu bytes", sizeof *tr);
@@ -141,40 +177,73 @@ mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out)
         kind = (mlp_optimizer)net->opt_kind;
     tr->opt[MLP_OPTION_OPTIMIZER] = (double)kind;
 
-    st = mlp_reserve(net, MLP__DEFAULT_BATCH);
+    st = mlp__reserve(net, MLP__DEFAULT_BATCH);
     if (st == MLP_OK)
         st = mlp__optim_prepare(net, kind); /* last: nothing fails after it */
     if (st != MLP_OK) {
         mlp__free(tr);
         return st;
     }
+    net->trainer = tr;
     *out = tr;
     return MLP_OK;
 }
 
-void mlp_trainer_destroy(mlp_trainer *tr)
+mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out)
 {
-    if (!tr)
-        return;
+    MLP__CHECK_NULL(out);
+    MLP__GUARDED(net, MLP__CHANGE, "network", trainer_create(net, out));
+}
+
+static void trainer_free(mlp_trainer *tr)
+{
+    if (tr->net)
+        tr->net->trainer = NULL;
     mlp__free(tr->history);
     mlp__free(tr);
 }
 
-mlp_status mlp_trainer_set(mlp_trainer *tr, mlp_option option, double value)
+void mlp_trainer_destroy(mlp_trainer *tr)
 {
-    mlp_status st;
-    MLP__CHECK_NULL(tr);
-    st = check_option(option, value);
+    int state;
+    if (!tr)
+        return;
+    state = mlp__use_load(&tr->use);
+    if (state == MLP__TRAINING || state == MLP__IN_CALLBACK) {
+        tr->destroy_pending = 1; /* from the callback: mlp_train frees it */
+        return;
+    }
+    trainer_free(tr);
+}
+
+void mlp__trainer_detach(mlp_trainer *tr) { tr->net = NULL; }
+
+static mlp_status trainer_set(mlp_trainer *tr, mlp_option option, double value)
+{
+    mlp_status st = check_option(option, value);
+    mlp_network *net;
+    int in_net = 0;
     if (st != MLP_OK)
         return st;
+    if (!(net = trainer_net(tr, "mlp_trainer_set")))
+        return MLP_ERR_NULL;
     if (option == MLP_OPTION_OPTIMIZER) {
         /* The state is (re)allocated here, never inside a step. */
-        st = mlp__optim_prepare(tr->net, (mlp_optimizer)(int)value);
+        st = mlp__enter(&net->use, MLP__CHANGE, "mlp_trainer_set", "network", &in_net);
+        if (st == MLP_OK)
+            st = mlp__optim_prepare(net, (mlp_optimizer)(int)value);
+        mlp__leave(&net->use, in_net);
         if (st != MLP_OK)
             return st;
     }
     tr->opt[option] = value;
     return MLP_OK;
+}
+
+mlp_status mlp_trainer_set(mlp_trainer *tr, mlp_option option, double value)
+{
+    enum mlp__access access = live_option(option) ? MLP__READ : MLP__CHANGE;
+    MLP__GUARDED(tr, access, "trainer", trainer_set(tr, option, value));
 }
 
 mlp_status mlp_trainer_get(const mlp_trainer *tr, mlp_option option, double *value)
@@ -187,12 +256,16 @@ mlp_status mlp_trainer_get(const mlp_trainer *tr, mlp_option option, double *val
     return MLP_OK;
 }
 
-mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user)
+static mlp_status set_callback(mlp_trainer *tr, mlp_callback cb, void *user)
 {
-    MLP__CHECK_NULL(tr);
     tr->cb = cb;
     tr->user = user;
     return MLP_OK;
+}
+
+mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user)
+{
+    MLP__GUARDED(tr, MLP__CHANGE, "trainer", set_callback(tr, cb, user));
 }
 
 size_t mlp_trainer_epochs_run(const mlp_trainer *tr) { return tr ? tr->epochs_run : 0; }
@@ -210,63 +283,119 @@ mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress
     return MLP_OK;
 }
 
-/* ---- one step ------------------------------------------------------------ */
+/* ---- entering and leaving training ------------------------------------------ */
 
-/* Plain SGD without clipping on a batch that fits the workspace takes the
- * fused step: W = (1 - lr l2) W - lr D^T In in one sgemm per layer, with no
- * gradient written and no update pass of its own (half of a batch-1 step). */
-static int fused_sgd(const mlp_trainer *tr, size_t rows)
+/* Marks the trainer and its network as training, or refuses with
+ * MLP_ERR_BUSY when either is in use. */
+static mlp_status training_begin(mlp_trainer *tr, const char *fn)
 {
-    return (mlp_optimizer)tr->opt[MLP_OPTION_OPTIMIZER] == MLP_OPT_SGD &&
-           !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) && rows <= tr->net->ws.capacity;
+    mlp_network *net = trainer_net(tr, fn);
+    if (!net)
+        return MLP_ERR_NULL;
+    if (!mlp__use_swap(&tr->use, MLP__IDLE, MLP__TRAINING))
+        return mlp__fail(MLP_ERR_BUSY, "%s: the trainer is in use (training already runs)", fn);
+    if (!mlp__use_swap(&net->use, MLP__IDLE, MLP__TRAINING)) {
+        mlp__use_store(&tr->use, MLP__IDLE);
+        return mlp__fail(MLP_ERR_BUSY, "%s: the network is in use", fn);
+    }
+    return MLP_OK;
 }
 
-/* Loss, gradient, clipping, update, on a batch already checked. Returns
- * MLP_ERR_DIVERGED (message set) for a non-finite loss, before any change
- * to the parameters, or for a parameter made non-finite by the update. */
-static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
-                             double *loss, double *J, size_t *correct, double *lr_out)
+/* Leaves training; carries out the destroys the callback asked for. The
+ * trainer is gone afterwards when its destroy was deferred. */
+static void training_end(mlp_trainer *tr)
+{
+    mlp_network *net = tr->net;
+    mlp__use_store(&net->use, MLP__IDLE);
+    mlp__use_store(&tr->use, MLP__IDLE);
+    if (net->destroy_pending) {
+        tr->net = NULL;
+        mlp__network_free(net);
+    }
+    if (tr->destroy_pending)
+        trainer_free(tr);
+}
+
+/* Runs the callback with the handles open to reading calls. Returns
+ * non-zero when training must stop: the callback asked, or destroyed the
+ * trainer or its network. */
+static int call_back(mlp_trainer *tr, const mlp_progress *pr)
+{
+    mlp_network *net = tr->net;
+    int stop;
+    mlp__use_store(&net->use, MLP__IN_CALLBACK);
+    mlp__use_store(&tr->use, MLP__IN_CALLBACK);
+    stop = tr->cb(pr, tr->user);
+    mlp__use_store(&tr->use, MLP__TRAINING);
+    mlp__use_store(&net->use, MLP__TRAINING);
+    return stop || tr->destroy_pending || net->destroy_pending;
+}
+
+/* ---- one step ---------------------------------------------------------- */
+
+/* What one step reports. */
+typedef struct step_result {
+    double loss, J, lr;
+    size_t correct;
+} step_result;
+
+/* Plain SGD without clipping folds its update into the backward pass:
+ * W = (1 - lr l2) W - lr D^T In in one sgemm per layer, with no gradient
+ * written and no update pass of its own (half of a batch-1 step). The rule
+ * depends on the options alone: every batch a step sees fits the
+ * workspace (mlp_train and mlp_trainer_step reserve it). */
+static int fused_sgd(const mlp_trainer *tr)
+{
+    return (mlp_optimizer)tr->opt[MLP_OPTION_OPTIMIZER] == MLP_OPT_SGD &&
+           !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0);
+}
+
+/* Gradient, clipping and the optimiser's update; 0 when a parameter became
+ * non-finite. Nothing changes when J is not finite (*r tells). */
+static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
+                           step_result *r)
 {
     mlp_network *net = tr->net;
     mlp__optim_params p;
-    double lr = current_lr(tr), L = 0.0, obj = 0.0;
     float gscale = 1.0f;
-    mlp_status st;
 
-    *correct = 0;
-    if (fused_sgd(tr, rows)) {
-        /* Plain SGD folds its update into the backward pass (pass.c). */
-        st = mlp__sgd_step_fused(net, X, rows, targets, &net->rng, (float)lr, &L, &obj, correct);
-        *loss = L;
-        *J = obj;
-        *lr_out = lr;
-        if (!isfinite(obj) || !isfinite(L))
-            return mlp__fail(MLP_ERR_DIVERGED, "step %llu: the objective is %g",
-                             (unsigned long long)net->steps + 1, obj);
-        tr->sched_step++;
-        net->steps++;
-        if (st != MLP_OK)
-            return mlp__fail(MLP_ERR_DIVERGED, "step %llu: a parameter became non-finite (lr %g)",
-                             (unsigned long long)net->steps, lr);
-        return MLP_OK;
-    }
-    st = mlp__loss_grad(net, X, rows, targets, &net->rng, &L, &obj, correct);
-    if (st != MLP_OK)
-        return st;
-    if (!isfinite(obj) || !isfinite(L))
-        return mlp__fail(MLP_ERR_DIVERGED, "step %llu: the objective is %g",
-                         (unsigned long long)net->steps + 1, obj);
+    mlp__loss_grad(net, X, rows, targets, &net->rng, &r->loss, &r->J, &r->correct);
+    if (!isfinite(r->J) || !isfinite(r->loss))
+        return 1;
     if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0)
         gscale = mlp__clip_factor(mlp__global_norm(net->grads, net->n_params),
                                   tr->opt[MLP_OPTION_CLIP_NORM]);
-    optim_params(tr, lr, &p);
+    optim_params(tr, r->lr, &p);
+    return mlp__optim_update(net, &p, gscale);
+}
+
+/* Loss, gradient, clipping, update, on a batch already checked that fits
+ * the workspace. MLP_ERR_DIVERGED (message set) for a non-finite loss,
+ * before any change to the parameters, or for a parameter made non-finite
+ * by the update. */
+static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
+                             step_result *r)
+{
+    mlp_network *net = tr->net;
+    int finite;
+
+    assert(rows <= net->ws.capacity);
+    r->lr = current_lr(tr);
+    r->correct = 0;
+    if (fused_sgd(tr))
+        finite = mlp__sgd_step_fused(net, X, rows, targets, &net->rng, (float)r->lr, &r->loss,
+                                     &r->J, &r->correct);
+    else
+        finite = grad_and_update(tr, X, rows, targets, r);
+    if (!isfinite(r->J) || !isfinite(r->loss))
+        return mlp__fail(MLP_ERR_DIVERGED, "step %llu: the objective is %g",
+                         (unsigned long long)net->steps + 1, r->J);
+    if (fused_sgd(tr))
+        mlp__optim_count_step(net);
     tr->sched_step++;
-    *loss = L;
-    *J = obj;
-    *lr_out = lr;
-    if (!mlp__optim_update(net, &p, gscale))
+    if (!finite)
         return mlp__fail(MLP_ERR_DIVERGED, "step %llu: a parameter became non-finite (lr %g)",
-                         (unsigned long long)net->steps, lr);
+                         (unsigned long long)net->steps, r->lr);
     return MLP_OK;
 }
 
@@ -292,32 +421,42 @@ static mlp_status check_data(const mlp_network *net, const float *X, const void 
     return st;
 }
 
+static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, const void *targets,
+                               double *J)
+{
+    mlp_network *net = tr->net;
+    mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
+    step_result r;
+    mlp_status st = check_data(net, X, targets, batch, "X");
+
+    if (st != MLP_OK)
+        return st;
+    if (net->opt_kind != (int)kind && (st = mlp__optim_prepare(net, kind)) != MLP_OK)
+        return st; /* only when a load replaced the network's state */
+    /* A step runs on the whole batch at once, so that its result does not
+     * depend on the workspace's history: a batch larger than any before
+     * grows the workspace (the one allocation a step can make). */
+    if ((st = mlp__reserve(net, batch)) != MLP_OK)
+        return st;
+    st = train_step(tr, X, batch, targets, &r);
+    if (st == MLP_OK && J)
+        *J = r.J;
+    return st;
+}
+
 mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batch, const void *targets,
                             double *J)
 {
     mlp_status st;
-    mlp_optimizer kind;
-    double loss, obj, lr;
-    size_t correct;
-
     MLP__CHECK_NULL(tr);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(targets);
     if (batch == 0)
         return mlp__fail(MLP_ERR_SIZE, "mlp_trainer_step: empty batch");
-    st = check_data(tr->net, X, targets, batch, "X");
-    if (st != MLP_OK)
+    if ((st = training_begin(tr, "mlp_trainer_step")) != MLP_OK)
         return st;
-    kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
-    if (tr->net->opt_kind != (int)kind) {
-        /* Only when something else replaced the network's state. */
-        st = mlp__optim_prepare(tr->net, kind);
-        if (st != MLP_OK)
-            return st;
-    }
-    st = train_step(tr, X, batch, targets, &loss, &obj, &correct, &lr);
-    if (st == MLP_OK && J)
-        *J = obj;
+    st = trainer_step(tr, X, batch, targets, J);
+    training_end(tr);
     return st;
 }
 
@@ -353,6 +492,18 @@ static void fisher_yates(size_t *a, size_t n, mlp__rng *rng)
     }
 }
 
+/* What one mlp_train call does, fixed before the first step. */
+typedef struct run_plan {
+    const float *X;
+    const void *targets;
+    size_t n, n_hold, n_train, batch, batches, epochs, patience;
+    double min_delta, t0;
+    int is_mse, every_batch;
+    const float *X_val; /* the validation set: the caller's or the held-out rows */
+    const void *t_val;
+    size_t n_val;
+} run_plan;
+
 /* Buffers of one mlp_train call, all allocated before the first step. */
 typedef struct run_buffers {
     size_t *base;    /* n: training rows in split order, then held-out rows */
@@ -364,6 +515,14 @@ typedef struct run_buffers {
     float *snap;     /* params then optimiser state, at the epoch start */
     float *best;     /* params of the best epoch (patience > 0) */
 } run_buffers;
+
+/* Early stopping's and the epoch loop's running state. */
+typedef struct run_state {
+    double best_loss;
+    size_t since_best;
+    uint64_t snap_steps;
+    int stop;
+} run_state;
 
 static void run_free(run_buffers *b)
 {
@@ -392,227 +551,270 @@ static void *run_alloc(size_t count, size_t size, const char *what, mlp_status *
     return p;
 }
 
-static mlp_status run_setup(mlp_trainer *tr, size_t n, size_t n_hold, size_t epochs,
-                            size_t patience, run_buffers *b)
+/* Checks the data and fixes the plan; nothing changes on failure. */
+static mlp_status run_plan_make(const mlp_trainer *tr, const float *X, const void *targets,
+                                size_t n, const float *X_val, const void *targets_val,
+                                size_t n_val, run_plan *p)
 {
     const mlp_network *net = tr->net;
-    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net);
-    size_t batch = opt_size(tr, MLP_OPTION_BATCH_SIZE), n_train = n - n_hold;
-    mlp_status st = MLP_OK;
-
-    if (batch > n_train)
-        batch = n_train;
-    if (net->n_params > (size_t)-1 - net->opt_state_len)
-        return mlp__fail(MLP_ERR_SIZE, "snapshot size overflows");
-    if (!(b->base = run_alloc(n, sizeof(size_t), "row indices", &st)) ||
-        !(b->order = run_alloc(n_train, sizeof(size_t), "row order", &st)) ||
-        !(b->Xb = run_alloc(batch, n_in * sizeof(float), "batch inputs", &st)) ||
-        !(b->tb = run_alloc(batch, tbytes, "batch targets", &st)) ||
-        !(b->snap = run_alloc(net->n_params + net->opt_state_len, sizeof(float),
-                              "weight snapshot", &st)))
-        return st;
-    if (n_hold > 0 &&
-        (!(b->X_hold = run_alloc(n_hold, n_in * sizeof(float), "validation inputs", &st)) ||
-         !(b->t_hold = run_alloc(n_hold, tbytes, "validation targets", &st))))
-        return st;
-    if (patience > 0 && !(b->best = run_alloc(net->n_params, sizeof(float), "best weights", &st)))
-        return st;
-    if (epochs > tr->history_cap) {
-        mlp_progress *h = run_alloc(epochs, sizeof(mlp_progress), "history", &st);
-        if (!h)
-            return st;
-        mlp__free(tr->history);
-        tr->history = h;
-        tr->history_cap = epochs;
-    }
-    return mlp_reserve(tr->net, batch);
-}
-
-static void snapshot_take(const mlp_network *net, float *snap, uint64_t *steps)
-{
-    memcpy(snap, net->params, net->n_params * sizeof(float));
-    if (net->opt_state_len)
-        memcpy(snap + net->n_params, net->opt_state, net->opt_state_len * sizeof(float));
-    *steps = net->steps;
-}
-
-static void snapshot_restore(mlp_network *net, const float *snap, uint64_t steps)
-{
-    memcpy(net->params, snap, net->n_params * sizeof(float));
-    if (net->opt_state_len)
-        memcpy(net->opt_state, snap + net->n_params, net->opt_state_len * sizeof(float));
-    net->steps = steps;
-}
-
-mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
-                     const float *X_val, const void *targets_val, size_t n_val)
-{
-    mlp_network *net;
-    run_buffers b;
+    double frac = tr->opt[MLP_OPTION_VALIDATION_FRACTION];
     mlp_status st;
-    mlp_optimizer kind;
-    size_t n_hold = 0, n_train, batch, batches, epochs, patience, since_best = 0;
-    const float *Xv;
-    const void *tv;
-    size_t nv;
-    double best_loss = HUGE_VAL, min_delta, t0 = now_s();
-    uint64_t snap_steps = 0;
-    int is_mse, every_batch, stop = 0;
 
-    MLP__CHECK_NULL(tr);
-    MLP__CHECK_NULL(X);
-    MLP__CHECK_NULL(targets);
-    net = tr->net;
     if (n == 0)
         return mlp__fail(MLP_ERR_SIZE, "mlp_train: no training rows");
     if (n_val > 0 && (!X_val || !targets_val))
         return mlp__fail(MLP_ERR_NULL, "mlp_train: %zu validation rows but X_val or targets_val "
                                        "is NULL", n_val);
-
-    /* Reject bad data before anything changes. */
     if ((st = check_data(net, X, targets, n, "X")) != MLP_OK)
         return st;
     if (n_val > 0 && (st = check_data(net, X_val, targets_val, n_val, "X_val")) != MLP_OK)
         return st;
-
-    if (n_val == 0 && tr->opt[MLP_OPTION_VALIDATION_FRACTION] > 0.0) {
-        n_hold = (size_t)ceil(tr->opt[MLP_OPTION_VALIDATION_FRACTION] * (double)n);
-        if (n_hold >= n)
+    memset(p, 0, sizeof *p);
+    if (n_val == 0 && frac > 0.0) {
+        p->n_hold = (size_t)ceil(frac * (double)n);
+        if (p->n_hold >= n)
             return mlp__fail(MLP_ERR_ARGUMENT,
-                             "validation fraction %g of %zu rows leaves none to train on",
-                             tr->opt[MLP_OPTION_VALIDATION_FRACTION], n);
+                             "validation fraction %g of %zu rows leaves none to train on", frac, n);
     }
-    n_train = n - n_hold;
-    batch = opt_size(tr, MLP_OPTION_BATCH_SIZE);
-    if (batch > n_train)
-        batch = n_train;
-    batches = (n_train + batch - 1) / batch;
-    epochs = opt_size(tr, MLP_OPTION_EPOCHS);
-    patience = opt_size(tr, MLP_OPTION_PATIENCE);
-    min_delta = tr->opt[MLP_OPTION_MIN_DELTA];
-    every_batch = tr->opt[MLP_OPTION_CALLBACK_EVERY_BATCH] != 0.0;
-    is_mse = net->loss == MLP_LOSS_MSE;
+    p->X = X;
+    p->targets = targets;
+    p->n = n;
+    p->n_train = n - p->n_hold;
+    p->batch = opt_size(tr, MLP_OPTION_BATCH_SIZE);
+    if (p->batch > p->n_train)
+        p->batch = p->n_train;
+    p->batches = (p->n_train + p->batch - 1) / p->batch;
+    p->epochs = opt_size(tr, MLP_OPTION_EPOCHS);
+    p->patience = opt_size(tr, MLP_OPTION_PATIENCE);
+    p->min_delta = tr->opt[MLP_OPTION_MIN_DELTA];
+    p->every_batch = tr->opt[MLP_OPTION_CALLBACK_EVERY_BATCH] != 0.0;
+    p->is_mse = net->loss == MLP_LOSS_MSE;
+    p->X_val = X_val;
+    p->t_val = targets_val;
+    p->n_val = n_val;
+    return MLP_OK;
+}
 
-    kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
+static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
+{
+    const mlp_network *net = tr->net;
+    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net), snap_len;
+    mlp_status st = MLP_OK;
+    int ok;
+
+    snap_len = mlp__optim_snapshot_len(net, &ok);
+    if (!ok)
+        return mlp__fail(MLP_ERR_SIZE, "snapshot size overflows");
+    if (!(b->base = run_alloc(p->n, sizeof(size_t), "row indices", &st)) ||
+        !(b->order = run_alloc(p->n_train, sizeof(size_t), "row order", &st)) ||
+        !(b->Xb = run_alloc(p->batch, n_in * sizeof(float), "batch inputs", &st)) ||
+        !(b->tb = run_alloc(p->batch, tbytes, "batch targets", &st)) ||
+        !(b->snap = run_alloc(snap_len, sizeof(float), "weight snapshot", &st)))
+        return st;
+    if (p->n_hold > 0 &&
+        (!(b->X_hold = run_alloc(p->n_hold, n_in * sizeof(float), "validation inputs", &st)) ||
+         !(b->t_hold = run_alloc(p->n_hold, tbytes, "validation targets", &st))))
+        return st;
+    if (p->patience > 0 &&
+        !(b->best = run_alloc(net->n_params, sizeof(float), "best weights", &st)))
+        return st;
+    if (p->epochs > tr->history_cap) {
+        mlp_progress *h = run_alloc(p->epochs, sizeof(mlp_progress), "history", &st);
+        if (!h)
+            return st;
+        mlp__free(tr->history);
+        tr->history = h;
+        tr->history_cap = p->epochs;
+    }
+    return mlp__reserve(tr->net, p->batch);
+}
+
+/* The split: one shuffle from a generator of its own, held-out rows last
+ * (seeded apart from the training RNG, so the held-out rows stay the same
+ * when training resumes). Without a split the rows keep their order. */
+static void run_split(const mlp_network *net, run_plan *p, run_buffers *b)
+{
+    for (size_t i = 0; i < p->n; i++)
+        b->base[i] = i;
+    if (p->n_hold > 0) {
+        mlp__rng split;
+        mlp__rng_seed(&split, net->seed ^ MLP__SPLIT_SALT);
+        fisher_yates(b->base, p->n, &split);
+        gather(net, p->X, p->targets, b->base + p->n_train, p->n_hold, b->X_hold, b->t_hold);
+        p->X_val = b->X_hold;
+        p->t_val = b->t_hold;
+        p->n_val = p->n_hold;
+    }
+}
+
+/* The running means of the epoch so far, into pr. */
+static void report_batch(const run_plan *p, const mlp_network *net, size_t k, double loss_sum,
+                         double J_sum, size_t correct_sum, size_t seen, double lr, mlp_progress *pr)
+{
+    pr->batch = k + 1;
+    pr->step = (size_t)net->steps;
+    pr->train_loss = loss_sum / (double)seen;
+    pr->objective = J_sum / (double)seen;
+    pr->train_accuracy = p->is_mse ? NAN : (double)correct_sum / (double)seen;
+    pr->learning_rate = lr;
+}
+
+/* The batches of epoch e. On a failed step the epoch is undone (the
+ * parameters and optimiser state of its start restored). */
+static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
+                              mlp_progress *pr)
+{
+    mlp_network *net = tr->net;
+    double loss_sum = 0.0, J_sum = 0.0;
+    size_t correct_sum = 0, seen = 0;
+
+    for (size_t k = 0; k < p->batches; k++) {
+        size_t start = k * p->batch;
+        size_t rows = p->n_train - start < p->batch ? p->n_train - start : p->batch;
+        step_result r;
+        mlp_status st;
+
+        gather(net, p->X, p->targets, b->order + start, rows, b->Xb, b->tb);
+        if ((st = train_step(tr, b->Xb, rows, b->tb, &r)) != MLP_OK) {
+            mlp__optim_snapshot_restore(net, b->snap, rs->snap_steps);
+            if (st == MLP_ERR_DIVERGED)
+                tr->stop_reason = 3;
+            return st;
+        }
+        loss_sum += r.loss * (double)rows;
+        J_sum += r.J * (double)rows;
+        correct_sum += r.correct;
+        seen += rows;
+        report_batch(p, net, k, loss_sum, J_sum, correct_sum, seen, r.lr, pr);
+        if (p->every_batch && k + 1 < p->batches && tr->cb) {
+            pr->elapsed_s = now_s() - p->t0;
+            if (call_back(tr, pr)) {
+                /* Stopped mid-epoch: the partial epoch is reported. */
+                tr->history[tr->epochs_run++] = *pr;
+                tr->stop_reason = 2;
+                rs->stop = 1;
+                return MLP_OK;
+            }
+        }
+    }
+    return MLP_OK;
+}
+
+/* Early stopping watches the validation loss, else the training loss. */
+static void track_best(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
+                       const mlp_progress *pr)
+{
+    double watched = p->n_val > 0 ? pr->val_loss : pr->train_loss;
+    if (watched < rs->best_loss - p->min_delta) {
+        rs->best_loss = watched;
+        tr->best_epoch = pr->epoch;
+        rs->since_best = 0;
+        if (b->best)
+            memcpy(b->best, tr->net->params, tr->net->n_params * sizeof(float));
+    } else {
+        rs->since_best++;
+    }
+}
+
+/* After an epoch's batches: validation, history, early stopping, callback. */
+static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
+                                mlp_progress *pr)
+{
+    mlp_network *net = tr->net;
+    mlp_status st;
+
+    net->epochs_trained++;
+    pr->epoch_end = 1;
+    if (p->n_val > 0 &&
+        (st = mlp__evaluate(net, p->X_val, p->n_val, p->t_val, &pr->val_loss,
+                            &pr->val_accuracy)) != MLP_OK)
+        return st;
+    if (p->is_mse)
+        pr->val_accuracy = NAN;
+    pr->elapsed_s = now_s() - p->t0;
+    tr->history[tr->epochs_run++] = *pr;
+    track_best(tr, p, b, rs, pr);
+    if (tr->cb && call_back(tr, pr)) {
+        tr->stop_reason = 2;
+        rs->stop = 1;
+    } else if (p->patience > 0 && rs->since_best >= p->patience) {
+        tr->stop_reason = 1;
+        rs->stop = 1;
+    }
+    return MLP_OK;
+}
+
+/* One epoch: snapshot, shuffle, batches, then its end. */
+static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
+                            size_t e)
+{
+    mlp_network *net = tr->net;
+    mlp_progress pr;
+    mlp_status st;
+
+    tr->sched_epoch = e;
+    mlp__optim_snapshot_take(net, b->snap, &rs->snap_steps);
+    memcpy(b->order, b->base, p->n_train * sizeof(size_t));
+    if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0)
+        fisher_yates(b->order, p->n_train, &net->rng);
+    memset(&pr, 0, sizeof pr);
+    pr.epoch = e + 1;
+    pr.epochs = p->epochs;
+    pr.batches = p->batches;
+    pr.val_loss = NAN;
+    pr.val_accuracy = NAN;
+    st = run_batches(tr, p, b, rs, &pr);
+    if (st != MLP_OK || rs->stop)
+        return st;
+    return run_epoch_end(tr, p, b, rs, &pr);
+}
+
+/* Set up, then per epoch: shuffle, batches, validation, early stopping,
+ * callback; then the best epoch's weights restored. */
+static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
+                        const float *X_val, const void *targets_val, size_t n_val)
+{
+    mlp_network *net = tr->net;
+    mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
+    run_plan p;
+    run_buffers b;
+    run_state rs = {HUGE_VAL, 0, 0, 0};
+    mlp_status st;
+
+    if ((st = run_plan_make(tr, X, targets, n, X_val, targets_val, n_val, &p)) != MLP_OK)
+        return st;
+    p.t0 = now_s();
     if ((st = mlp__optim_prepare(net, kind)) != MLP_OK)
         return st;
     tr->epochs_run = 0;
     tr->best_epoch = 0;
     tr->stop_reason = 0;
     memset(&b, 0, sizeof b);
-    if ((st = run_setup(tr, n, n_hold, epochs, patience, &b)) != MLP_OK)
-        goto done;
-
-    /* The split: one shuffle from a generator of its own, held-out rows
-     * last. Without a split the rows keep their order. */
-    for (size_t i = 0; i < n; i++)
-        b.base[i] = i;
-    if (n_hold > 0) {
-        mlp__rng split;
-        mlp__rng_seed(&split, net->seed ^ MLP__SPLIT_SALT);
-        fisher_yates(b.base, n, &split);
-        gather(net, X, targets, b.base + n_train, n_hold, b.X_hold, b.t_hold);
+    if ((st = run_setup(tr, &p, &b)) == MLP_OK) {
+        run_split(net, &p, &b);
+        tr->sched_step = 0;
+        tr->sched_epoch = 0;
+        tr->sched_total = (uint64_t)p.epochs * (uint64_t)p.batches;
+        for (size_t e = 0; e < p.epochs && !rs.stop && st == MLP_OK; e++)
+            st = run_epoch(tr, &p, &b, &rs, e);
+        /* With early stopping on, training ends on the best weights. */
+        if (st == MLP_OK && b.best && tr->best_epoch > 0 && tr->best_epoch != tr->epochs_run)
+            memcpy(net->params, b.best, net->n_params * sizeof(float));
     }
-    Xv = n_val > 0 ? X_val : b.X_hold;
-    tv = n_val > 0 ? targets_val : b.t_hold;
-    nv = n_val > 0 ? n_val : n_hold;
-
-    tr->sched_step = 0;
-    tr->sched_epoch = 0;
-    tr->sched_total = (uint64_t)epochs * (uint64_t)batches;
-
-    for (size_t e = 0; e < epochs && !stop; e++) {
-        double loss_sum = 0.0, J_sum = 0.0, lr = 0.0;
-        size_t correct_sum = 0, seen = 0;
-        mlp_progress pr;
-
-        tr->sched_epoch = e;
-        snapshot_take(net, b.snap, &snap_steps);
-        memcpy(b.order, b.base, n_train * sizeof(size_t));
-        if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0)
-            fisher_yates(b.order, n_train, &net->rng);
-
-        memset(&pr, 0, sizeof pr);
-        pr.epoch = e + 1;
-        pr.epochs = epochs;
-        pr.batches = batches;
-        pr.val_loss = NAN;
-        pr.val_accuracy = NAN;
-        for (size_t k = 0; k < batches; k++) {
-            size_t start = k * batch, rows = n_train - start < batch ? n_train - start : batch;
-            size_t correct;
-            double loss, J;
-
-            gather(net, X, targets, b.order + start, rows, b.Xb, b.tb);
-            st = train_step(tr, b.Xb, rows, b.tb, &loss, &J, &correct, &lr);
-            if (st != MLP_OK) {
-                snapshot_restore(net, b.snap, snap_steps);
-                if (st == MLP_ERR_DIVERGED)
-                    tr->stop_reason = 3;
-                goto done;
-            }
-            loss_sum += loss * (double)rows;
-            J_sum += J * (double)rows;
-            correct_sum += correct;
-            seen += rows;
-
-            pr.batch = k + 1;
-            pr.step = (size_t)net->steps;
-            pr.train_loss = loss_sum / (double)seen;
-            pr.objective = J_sum / (double)seen;
-            pr.train_accuracy = is_mse ? NAN : (double)correct_sum / (double)seen;
-            pr.learning_rate = lr;
-            if (every_batch && k + 1 < batches && tr->cb) {
-                pr.elapsed_s = now_s() - t0;
-                if (tr->cb(&pr, tr->user)) {
-                    /* Stopped mid-epoch: the partial epoch is reported. */
-                    tr->history[tr->epochs_run++] = pr;
-                    tr->stop_reason = 2;
-                    stop = 1;
-                    break;
-                }
-            }
-        }
-        if (stop)
-            break;
-
-        net->epochs_trained++;
-        pr.epoch_end = 1;
-        if (nv > 0 && (st = mlp_evaluate(net, Xv, nv, tv, &pr.val_loss, &pr.val_accuracy)) != MLP_OK)
-            goto done;
-        if (is_mse)
-            pr.val_accuracy = NAN;
-        pr.elapsed_s = now_s() - t0;
-        tr->history[tr->epochs_run++] = pr;
-
-        /* Early stopping watches the validation loss, else the training loss. */
-        {
-            double watched = nv > 0 ? pr.val_loss : pr.train_loss;
-            if (watched < best_loss - min_delta) {
-                best_loss = watched;
-                tr->best_epoch = e + 1;
-                since_best = 0;
-                if (b.best)
-                    memcpy(b.best, net->params, net->n_params * sizeof(float));
-            } else {
-                since_best++;
-            }
-        }
-        if (tr->cb && tr->cb(&pr, tr->user)) {
-            tr->stop_reason = 2;
-            stop = 1;
-        } else if (patience > 0 && since_best >= patience) {
-            tr->stop_reason = 1;
-            stop = 1;
-        }
-    }
-
-    /* With early stopping on, training ends on the best weights. */
-    if (b.best && tr->best_epoch > 0 && tr->best_epoch != tr->epochs_run)
-        memcpy(net->params, b.best, net->n_params * sizeof(float));
-    st = MLP_OK;
-
-done:
     run_free(&b);
+    return st;
+}
+
+mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
+                     const float *X_val, const void *targets_val, size_t n_val)
+{
+    mlp_status st;
+    MLP__CHECK_NULL(tr);
+    MLP__CHECK_NULL(X);
+    MLP__CHECK_NULL(targets);
+    if ((st = training_begin(tr, "mlp_train")) != MLP_OK)
+        return st;
+    st = train(tr, X, targets, n, X_val, targets_val, n_val);
+    training_end(tr);
     return st;
 }

@@ -1,6 +1,6 @@
 /* Activation workspaces: one block per buffer set, sized for a batch
  * capacity, so that the passes themselves never allocate. */
-#include "internal.h"
+#include "guard.h"
 
 #include <string.h>
 
@@ -81,11 +81,10 @@ mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buff
     return MLP_OK;
 }
 
-mlp_status mlp_reserve(mlp_network *net, size_t max_batch)
+mlp_status mlp__reserve(mlp_network *net, size_t max_batch)
 {
     mlp__buffers fresh;
     mlp_status st;
-    MLP__CHECK_NULL(net);
     if (max_batch <= net->ws.capacity) return MLP_OK;
     st = mlp__buffers_alloc(net, max_batch, &fresh);
     if (st != MLP_OK) return st;
@@ -94,14 +93,12 @@ mlp_status mlp_reserve(mlp_network *net, size_t max_batch)
     return MLP_OK;
 }
 
-size_t mlp_capacity(const mlp_network *net) { return net ? net->ws.capacity : 0; }
-
-static size_t sum_sizes(const mlp_network *net)
+mlp_status mlp_reserve(mlp_network *net, size_t max_batch)
 {
-    size_t l, s = 0;
-    for (l = 0; l <= net->n_layers; l++) s += net->sizes[l];
-    return s;
+    MLP__GUARDED(net, MLP__CHANGE, "network", mlp__reserve(net, max_batch));
 }
+
+size_t mlp_capacity(const mlp_network *net) { return net ? net->ws.capacity : 0; }
 
 mlp_status mlp_workspace_create(const mlp_network *net, size_t max_batch, mlp_workspace **out)
 {
@@ -121,14 +118,15 @@ mlp_status mlp_workspace_create(const mlp_network *net, size_t max_batch, mlp_wo
     if (!ws) return mlp__fail(MLP_ERR_NOMEM, "out of memory for a workspace");
     ws->input = mlp__malloc(in_n * sizeof(float));
     ws->ping = mlp__malloc(2 * width_n * sizeof(float));
-    if (!ws->input || !ws->ping) {
+    ws->sizes = mlp__malloc((net->n_layers + 1) * sizeof *ws->sizes);
+    if (!ws->input || !ws->ping || !ws->sizes) {
         mlp_workspace_destroy(ws);
         return mlp__fail(MLP_ERR_NOMEM, "out of memory for a workspace of %zu rows", max_batch);
     }
     ws->pong = ws->ping + width_n;
     ws->n_layers = net->n_layers;
     ws->capacity = max_batch;
-    ws->sum_sizes = sum_sizes(net);
+    memcpy(ws->sizes, net->sizes, (net->n_layers + 1) * sizeof *ws->sizes);
     ws->max_width = net->max_width;
     *out = ws;
     return MLP_OK;
@@ -139,11 +137,12 @@ void mlp_workspace_destroy(mlp_workspace *ws)
     if (!ws) return;
     mlp__free(ws->input);
     mlp__free(ws->ping);
+    mlp__free(ws->sizes);
     mlp__free(ws);
 }
 
 int mlp__workspace_fits(const mlp_network *net, const mlp_workspace *ws)
 {
-    return ws->n_layers == net->n_layers && ws->sum_sizes == sum_sizes(net) &&
-           ws->max_width == net->max_width;
+    return ws->n_layers == net->n_layers &&
+           memcmp(ws->sizes, net->sizes, (net->n_layers + 1) * sizeof *ws->sizes) == 0;
 }

@@ -234,7 +234,12 @@ static void test_state_in_network(void **state)
     assert_int_equal(mlp_trainer_step(tr, X, 1, y, NULL), MLP_OK);
     assert_int_equal(net->steps, 2);
 
-    /* A second trainer adopts the state instead of resetting it. */
+    /* One trainer per network: a second is refused while the first lives;
+     * the next one adopts the state instead of resetting it. */
+    assert_int_equal(mlp_trainer_create(net, &tr2), MLP_ERR_BUSY);
+    assert_null(tr2);
+    mlp_trainer_destroy(tr);
+    tr = NULL;
     assert_int_equal(mlp_trainer_create(net, &tr2), MLP_OK);
     assert_int_equal(mlp_trainer_get(tr2, MLP_OPTION_OPTIMIZER, &v), MLP_OK);
     assert_true(v == MLP_OPT_MOMENTUM);

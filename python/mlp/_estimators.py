@@ -297,7 +297,12 @@ class _BaseMLP(BaseEstimator):
         net = self.network_
         net.l2 = self.alpha / batch
         if not incremental or getattr(self, "_trainer", None) is None:
-            # scikit-learn: a fresh optimiser for every fit, kept across partial_fit
+            # scikit-learn: a fresh optimiser for every fit, kept across
+            # partial_fit. libmlp allows one trainer per network: release
+            # the last fit's before making the next.
+            old = self.__dict__.pop("_trainer", None)
+            if old is not None:
+                old.close()
             self._trainer = Trainer(net)
         tr = self._trainer
         self._lr = float(self.learning_rate_init) if not incremental or not hasattr(self, "_lr") \

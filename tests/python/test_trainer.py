@@ -115,6 +115,11 @@ def test_step_and_mse(rng):
     for _ in range(200):
         J = tr.step(X, T)
     assert J < 0.5 * J0
+    # One trainer per network: the next is refused until this one is closed.
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.Trainer(net)
+    assert e.value.name == "MLP_ERR_BUSY"
+    tr.close()
     h = mlp.Trainer(net, epochs=1, batch_size=16).train(X, T)
     assert np.isnan(h[0]["train_accuracy"])
 
