@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 from wheel.bdist_wheel import bdist_wheel
 
@@ -55,12 +55,15 @@ class BuildPyWithLibrary(build_py):
                     os.path.join(self.build_lib, "mlp", "libmlp.so"))
 
 
+class NativeDistribution(Distribution):
+    """Carries a native library: installed into platlib, a platform wheel."""
+
+    def has_ext_modules(self):
+        return True
+
+
 class PlatformWheel(bdist_wheel):
     """py3-none-<platform>: any Python 3 (ctypes), one machine architecture."""
-
-    def finalize_options(self):
-        super().finalize_options()
-        self.root_is_pure = False
 
     def get_tag(self):
         return ("py3", "none") + super().get_tag()[2:]
@@ -71,6 +74,9 @@ atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 
 setup(
     version=mlp_version(),
+    package_dir={"": "python"},
+    packages=["mlp"],
+    distclass=NativeDistribution,
     cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel},
     options={"build": {"build_base": os.path.join(_scratch, "build")},
              "egg_info": {"egg_base": _scratch}},
