@@ -14,14 +14,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 unset PYTHONPATH MLP_LIBRARY
 export PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
-export MLP_EXPECTED_VERSION=$(sed -n 's/^#define MLP_VERSION_\(MAJOR\|MINOR\|PATCH\) \+\([0-9]\+\).*/\2/p' \
+# include/mlp.h's version: setup.py's, the library's and the package's must equal it.
+MLP_EXPECTED_VERSION=$(sed -n 's/^#define MLP_VERSION_\(MAJOR\|MINOR\|PATCH\) \+\([0-9]\+\).*/\2/p' \
   "$root/include/mlp.h" | paste -sd.)
+[[ $MLP_EXPECTED_VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+  { echo "ci-pip: no version in include/mlp.h: '$MLP_EXPECTED_VERSION'" >&2; exit 1; }
+export MLP_EXPECTED_VERSION
 
 # What setuptools would write into the sources, and git's view of them.
 tree_state() {
-  git -C "$root" status --porcelain
-  (cd "$root" && ls -d -- *.egg-info python/*.egg-info python/mlp/libmlp.so* dist \
-    build/lib build/lib.* build/bdist.* build/temp.* 2>/dev/null || true)
+  git -C "$root" status --porcelain 2>/dev/null || echo "(not a git checkout)"
+  (cd "$root" && { ls -d -- *.egg-info python/*.egg-info python/mlp/libmlp.so* dist \
+    build/lib build/lib.* build/bdist.* build/temp.* 2>/dev/null || true; })
 }
 before=$(tree_state)
 
@@ -69,7 +73,8 @@ case "$name" in
   "libmlp-$MLP_EXPECTED_VERSION-py3-none-linux_"*.whl) ;;
   *) echo "ci-pip: unexpected wheel name $name (want a platform tag, py3-none-linux_*)" >&2; exit 1 ;;
 esac
-$py -m zipfile -l "$wheel" | grep -q '^mlp/libmlp\.so ' || { echo "ci-pip: no mlp/libmlp.so in $name" >&2; exit 1; }
+$py -c 'import sys, zipfile; sys.exit("mlp/libmlp.so" not in zipfile.ZipFile(sys.argv[1]).namelist())' \
+  "$wheel" || { echo "ci-pip: no mlp/libmlp.so in $name" >&2; exit 1; }
 $py -m venv --system-site-packages "$tmp/venv2"
 "$tmp/venv2/bin/pip" install -q --no-index "$wheel"
 "$tmp/venv2/bin/python" -c '
