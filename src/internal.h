@@ -133,9 +133,10 @@ struct mlp_network {
     mlp__buffers ws;        /* the network's own workspace */
 
     /* The call rule (guard.h): in-use state, the one trainer attached to
-     * the network (NULL if none), and a destroy deferred by training. */
+     * the network (through its pointer to the network, which mlp_destroy
+     * clears), and a destroy deferred by training. */
     int use;
-    mlp_trainer *trainer;
+    mlp_network **trainer_net; /* the attached trainer's pointer to us, or NULL */
     int destroy_pending;
 };
 
@@ -165,9 +166,6 @@ MLP__HIDDEN mlp_status mlp__network_alloc(size_t n_layers, const size_t *sizes,
 MLP__HIDDEN mlp_status mlp__check_targets(const mlp_network *net, const void *targets,
                                           size_t batch);
 MLP__HIDDEN mlp_status mlp__check_finite(const float *x, size_t n, const char *what);
-/* Forgets the trainer's network (mlp_destroy of a network with a trainer):
- * the trainer's later calls fail instead of using freed memory. */
-MLP__HIDDEN void mlp__trainer_detach(mlp_trainer *tr);
 /* Frees a network's memory, whatever its state (mlp_destroy decides when). */
 MLP__HIDDEN void mlp__network_free(mlp_network *net);
 /* mlp_reserve, mlp_set_input_scaling and mlp_evaluate without the call

@@ -60,7 +60,7 @@ void mlp_destroy(mlp_network *net)
         net->destroy_pending = 1;
         return;
     }
-    if (net->trainer) mlp__trainer_detach(net->trainer);
+    if (net->trainer_net) *net->trainer_net = NULL; /* its trainer's calls now fail */
     mlp__network_free(net);
 }
 
@@ -326,46 +326,3 @@ mlp_status mlp_get_input_scaling(const mlp_network *net, float *offset, float *s
 }
 
 int mlp_has_input_scaling(const mlp_network *net) { return net && net->in_offset != NULL; }
-
-/* ---- checks shared by the passes and the trainer ---- */
-
-MLP__VEC_CLONES static int all_finite(const float *x, size_t n)
-{
-    /* x - x is 0 exactly for finite x and NaN otherwise; with no early
-     * exit the integer AND vectorises (a step checks its whole batch). */
-    size_t i;
-    int ok = 1;
-    for (i = 0; i < n; i++) {
-        float d = x[i] - x[i];
-        ok &= d == 0.0f;
-    }
-    return ok;
-}
-
-int mlp__all_finite(const float *x, size_t n) { return all_finite(x, n); }
-
-mlp_status mlp__check_finite(const float *x, size_t n, const char *what)
-{
-    size_t i;
-    if (mlp__all_finite(x, n)) return MLP_OK;
-    for (i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return mlp__fail(MLP_ERR_NONFINITE, "%s[%zu] is %g", what, i, (double)x[i]);
-    return MLP_OK;
-}
-
-mlp_status mlp__check_targets(const mlp_network *net, const void *targets, size_t batch)
-{
-    size_t n_out = net->sizes[net->n_layers], i, count;
-    if (net->loss == MLP_LOSS_SOFTMAX_CE) {
-        const int32_t *y = targets;
-        for (i = 0; i < batch; i++)
-            if (y[i] < 0 || (size_t)y[i] >= n_out)
-                return mlp__fail(MLP_ERR_LABEL, "class index %ld of row %zu is outside 0..%zu",
-                                 (long)y[i], i, n_out - 1);
-        return MLP_OK;
-    }
-    if (!mlp__mul_ok(batch, n_out, &count))
-        return mlp__fail(MLP_ERR_SIZE, "batch %zu x %zu outputs overflows", batch, n_out);
-    return mlp__check_finite(targets, count, "targets");
-}

@@ -163,7 +163,7 @@ static mlp_status trainer_create(mlp_network *net, mlp_trainer **out)
     mlp_status st;
     mlp_optimizer kind = MLP_OPT_ADAM;
 
-    if (net->trainer)
+    if (net->trainer_net)
         return mlp__fail(MLP_ERR_BUSY, "mlp_trainer_create: the network already has a trainer "
                                        "(destroy it first: one trainer per network)");
     tr = mlp__calloc(1, sizeof *tr);
@@ -184,7 +184,7 @@ static mlp_status trainer_create(mlp_network *net, mlp_trainer **out)
         mlp__free(tr);
         return st;
     }
-    net->trainer = tr;
+    net->trainer_net = &tr->net;
     *out = tr;
     return MLP_OK;
 }
@@ -198,7 +198,7 @@ mlp_status mlp_trainer_create(mlp_network *net, mlp_trainer **out)
 static void trainer_free(mlp_trainer *tr)
 {
     if (tr->net)
-        tr->net->trainer = NULL;
+        tr->net->trainer_net = NULL;
     mlp__free(tr->history);
     mlp__free(tr);
 }
@@ -215,8 +215,6 @@ void mlp_trainer_destroy(mlp_trainer *tr)
     }
     trainer_free(tr);
 }
-
-void mlp__trainer_detach(mlp_trainer *tr) { tr->net = NULL; }
 
 static mlp_status trainer_set(mlp_trainer *tr, mlp_option option, double value)
 {
