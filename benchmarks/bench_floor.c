@@ -3,7 +3,7 @@
 #include "bench_util.h"
 
 #include <cblas.h>
-#include <internal.h> /* mlp__sgemm: the library's panelled form */
+#include <blas.h> /* mlp__sgemm: the library's panelled form */
 #include <stdlib.h>
 
 enum { F_FWD, F_DW, F_DA };

@@ -1,6 +1,7 @@
 /* Activations f and their derivatives f', fused into single passes. */
-#include "internal.h"
+#include "activation.h"
 #include "scalar.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The BLAS shim: the only file that includes <cblas.h>. Callers have
  * checked every dimension against MLP_MAX_DIM, so the casts to the 32-bit
  * integers of Debian's OpenBLAS cannot truncate. */
-#include "internal.h"
+#include "blas.h"
 
 #include <cblas.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /* Checks of caller data shared by the passes and the trainer: finiteness
  * and class indices. */
-#include "internal.h"
+#include "checks.h"
+#include "network.h"
+#include "vec.h"
 
 #include <math.h>
 

@@ -1,6 +1,10 @@
 /* The gradient check: analytic gradients against central differences of J,
  * computed by the float library itself. */
+#include "activation.h"
 #include "guard.h"
+#include "network.h"
+#include "pass.h"
+#include "rng.h"
 
 #include <math.h>
 #include <string.h>

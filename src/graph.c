@@ -1,7 +1,7 @@
 /* The computation graph as Graphviz DOT: the forward pass in solid black,
  * the error terms flowing back in dashed red. Layers are numbered 1..L as
  * in the mathematics. */
-#include "internal.h"
+#include "network.h"
 
 #include <stdarg.h>
 #include <stdio.h>

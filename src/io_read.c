@@ -3,7 +3,9 @@
  * damage maps to one status: magic, version, header fields, length
  * (truncated or trailing bytes), CRC, then every field, with each count
  * bounded by the bytes that remain before anything is allocated. */
+#include "buffers.h"
 #include "io_format.h"
+#include "network.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /* Writing model files: the v1 image streamed through a small staging
  * buffer (no allocation), to memory or to a caller's stream. */
+#include "checks.h"
 #include "io_format.h"
+#include "network.h"
 
 #include <errno.h>
 #include <math.h>

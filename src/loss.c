@@ -1,6 +1,8 @@
 /* Losses, each per sample and summed here (callers divide by the batch),
  * fused with their output error terms dL/dZ(L). */
-#include "internal.h"
+#include "activation.h"
+#include "network.h"
+#include "pass.h"
 #include "scalar.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 /* Read-only accessors for the training metadata a network carries. */
-#include "internal.h"
+#include "network.h"
 
 uint64_t mlp_seed(const mlp_network *net) { return net ? net->seed : 0; }
 uint64_t mlp_epochs_trained(const mlp_network *net) { return net ? net->epochs_trained : 0; }

@@ -1,4 +1,6 @@
 /* The network handle: shape validation, creation, copies, settings. */
+#include "network.h"
+#include "buffers.h"
 #include "guard.h"
 
 #include <math.h>

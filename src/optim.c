@@ -22,7 +22,9 @@
  * m (n) then v (n); RMSprop: v (n); SGD: none. Each array is indexed like
  * net->params.
  */
+#include "network.h"
 #include "optim.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>

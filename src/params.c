@@ -1,5 +1,8 @@
 /* Parameter access and initialisation. */
+#include "checks.h"
 #include "guard.h"
+#include "network.h"
+#include "rng.h"
 
 #include <math.h>
 #include <string.h>

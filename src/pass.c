@@ -5,7 +5,15 @@
  *   W  (n_out x n_in)  b (n_out)
  *   Z, A (rows x n_out), D = dJ/dZ (rows x n_out)
  */
+#include "pass.h"
+#include "activation.h"
+#include "blas.h"
+#include "buffers.h"
+#include "checks.h"
 #include "guard.h"
+#include "network.h"
+#include "rng.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>

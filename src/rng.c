@@ -1,6 +1,6 @@
 /* xoshiro256** (Blackman and Vigna), seeded through splitmix64. The state
  * lives in the handle: no global generator. */
-#include "internal.h"
+#include "rng.h"
 
 #include <math.h>
 

@@ -1,6 +1,8 @@
 /* Fitting the input scaling x' = (x - offset) * scale that a network
  * carries (mlp_set_input_scaling), so a saved model predicts on raw data. */
+#include "checks.h"
 #include "guard.h"
+#include "network.h"
 
 #include <math.h>
 

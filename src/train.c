@@ -8,8 +8,13 @@
  * two calls (2 + 2 epochs) equals one call (4 epochs): the optimiser state
  * and step count live in the network too.
  */
+#include "buffers.h"
+#include "checks.h"
 #include "guard.h"
+#include "network.h"
 #include "optim.h"
+#include "pass.h"
+#include "rng.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /* Activation workspaces: one block per buffer set, sized for a batch
  * capacity, so that the passes themselves never allocate. */
+#include "buffers.h"
 #include "guard.h"
+#include "network.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
 #ifndef MLP_TEST_IO_FIXTURE_H
 #define MLP_TEST_IO_FIXTURE_H
 
-#include "internal.h"
+#include "network.h"
 
 #include <stddef.h>
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "network.h"
 #include "mlp.h"
 
 #define SENTINEL "unknown activation \"--sentinel--\""

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "blas.h"
 
 #define PAD 3   /* extra columns in every leading dimension */
 #define GUARD 7.0f

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "network.h"
+#include "pass.h"
+#include "activation.h"
 
 static float frand(uint64_t *s)
 {

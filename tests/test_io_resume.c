@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "network.h"
 
 #include <stdlib.h>
 #include <string.h>

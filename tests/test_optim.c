@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "network.h"
 #include "mlp.h"
 #include "optim.h"
 

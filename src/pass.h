@@ -1,0 +1,49 @@
+/* Forward and backward passes over the network's workspace (pass.c). Internal: not API. */
+#ifndef MLP_PASS_H
+#define MLP_PASS_H
+
+#include "network.h"
+
+/* Forward over rows [0, rows) of X (rows <= buf->capacity) into buf,
+ * keeping Z and A of every layer. With dropout != 0 draws masks from rng. */
+MLP__HIDDEN void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *X,
+                                    size_t rows, mlp__rng *dropout_rng);
+/* Loss summed over `rows` rows of outputs O (rows x n_out, the last layer's
+ * activations). With delta != NULL also writes the output error term
+ * scale * dL/dZ(L) (rows x n_out; scale is 1/batch for the batch mean).
+ * correct (may be NULL) receives the number of right answers. */
+MLP__HIDDEN double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
+                                   const void *targets, size_t rows, float scale, float *delta,
+                                   size_t *correct);
+/* targets advanced by `rows` rows for the network's loss. */
+MLP__HIDDEN const void *mlp__targets_at(const mlp_network *net, const void *targets, size_t rows);
+/* Backward from buf->delta[0]: grads = (accumulate ? grads : 0) + dL/dparams. */
+MLP__HIDDEN void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows,
+                               int accumulate);
+/* Adds l2 * W to the weight gradients. */
+MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
+/* Full loss and gradient over any batch (chunked), dropout from rng if
+ * non-NULL. J = mean loss + penalty. correct may be NULL. */
+MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch,
+                                      const void *targets, mlp__rng *dropout_rng, double *loss,
+                                      double *J, size_t *correct);
+/* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
+ * into the backward pass (no gradient written, no separate update pass),
+ * for 1 <= batch <= the workspace capacity. Writes *loss and *J (before the
+ * update) and *correct. When J is not finite nothing is updated. Returns 0
+ * when a parameter became non-finite (given finite parameters before: the
+ * update is bounded from the error terms and inputs, W scanned where the
+ * bound is not small or would read more than W), else 1. grads is scratch
+ * afterwards. */
+MLP__HIDDEN int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
+                                    const void *targets, mlp__rng *dropout_rng, float lr,
+                                    double *loss, double *J, size_t *correct);
+
+/* mlp_evaluate and mlp_loss_grad without the call rule's check, for the
+ * library's own calls on a network it holds. */
+MLP__HIDDEN mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n,
+                                     const void *targets, double *loss, double *accuracy);
+MLP__HIDDEN mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
+                                              const void *targets, double *J);
+
+#endif /* MLP_PASS_H */

@@ -1,0 +1,19 @@
+/* Vectorised copies of element-wise loops. Internal: not API. */
+#ifndef MLP_VEC_H
+#define MLP_VEC_H
+
+#include "internal.h"
+
+/* Element-wise hot loops: on x86-64 GCC also builds AVX2 and AVX-512
+ * copies, picked at load time, while the library stays baseline x86-64.
+ * Without FMA contraction (ISO C mode) every copy rounds exactly alike, so
+ * results stay bit-identical across machines. Only on static functions:
+ * GCC exports the resolver of a cloned extern one whatever its visibility
+ * (tests/check_exports.sh). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+#define MLP__VEC_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define MLP__VEC_CLONES
+#endif
+
+#endif /* MLP_VEC_H */
