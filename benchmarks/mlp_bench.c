@@ -77,19 +77,13 @@ static int infer_fn(void *p)
 
 static const char *opt_name(mlp_optimizer o)
 {
-    static const char *names[] = {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"};
-    return (unsigned)o < MLP_OPT_COUNT_ ? names[o] : "?";
+    const char *s = mlp_optimizer_name(o);
+    return s ? s : "?";
 }
 
 static int parse_opt(const char *s, mlp_optimizer *o)
 {
-    int i;
-    for (i = 0; i < MLP_OPT_COUNT_; i++)
-        if (strcmp(s, opt_name((mlp_optimizer)i)) == 0) {
-            *o = (mlp_optimizer)i;
-            return 0;
-        }
-    return -1;
+    return mlp_optimizer_parse(s, o) == MLP_OK ? 0 : -1;
 }
 
 /* Floats of optimiser state per parameter. */

@@ -357,7 +357,9 @@ typedef enum mlp_schedule {
 /* Schedules count the epochs and steps of the current mlp_train call (the
  * cosine spans its planned steps); mlp_trainer_step continues from there. */
 
-/* Trainer options, set and read as doubles (enums and counts included). */
+/* Trainer options, set and read as doubles (enums and counts included).
+ * mlp_option_name and mlp_option_info (below) give each one's name, default
+ * and valid range. */
 typedef enum mlp_option {
     MLP_OPTION_OPTIMIZER = 0,           /* mlp_optimizer; default Adam (see mlp_trainer_create) */
     MLP_OPTION_LEARNING_RATE = 1,       /* default 1e-3 */
@@ -437,13 +439,55 @@ MLP_API mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batc
 MLP_API mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
                              const float *X_val, const void *targets_val, size_t n_val);
 
+/* Why the last mlp_train stopped. */
+typedef enum mlp_stop_reason {
+    MLP_STOP_COMPLETED = 0, /* every planned epoch ran (also before any mlp_train) */
+    MLP_STOP_EARLY = 1,     /* early stopping: patience epochs without improvement */
+    MLP_STOP_CALLBACK = 2,  /* the callback returned non-zero */
+    MLP_STOP_DIVERGED = 3,  /* MLP_ERR_DIVERGED; the last good weights were restored */
+    MLP_STOP_COUNT_
+} mlp_stop_reason;
+
 /* After mlp_train: epochs run, best epoch (1-based, 0 if none), and why it
- * stopped (0 = all epochs, 1 = early stopping, 2 = callback, 3 = diverged). */
+ * stopped: an mlp_stop_reason value (returned as int for compatibility). */
 MLP_API size_t mlp_trainer_epochs_run(const mlp_trainer *tr);
 MLP_API size_t mlp_trainer_best_epoch(const mlp_trainer *tr);
 MLP_API int mlp_trainer_stop_reason(const mlp_trainer *tr);
 /* The per-epoch report of epoch (1-based) of the last mlp_train. */
 MLP_API mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress *out);
+
+/* Names of the training enums, the single source for tools and bindings:
+ * optimizers "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop";
+ * schedules "constant", "step", "cosine"; stop reasons "completed",
+ * "early_stopping", "callback", "diverged"; options as the enum mlp_option
+ * spells them, in lower case without the prefix ("learning_rate",
+ * "batch_size", ...). The name functions return static strings, NULL for
+ * values outside the enum, so a caller can list every name by counting up
+ * from 0 until NULL. The parse functions take exact names and fail with
+ * MLP_ERR_OPTION for an unknown optimizer, schedule or option name and
+ * MLP_ERR_ARGUMENT for an unknown stop reason (MLP_ERR_NULL for NULL). */
+MLP_API const char *mlp_optimizer_name(mlp_optimizer opt);
+MLP_API mlp_status mlp_optimizer_parse(const char *name, mlp_optimizer *out);
+MLP_API const char *mlp_schedule_name(mlp_schedule sched);
+MLP_API mlp_status mlp_schedule_parse(const char *name, mlp_schedule *out);
+MLP_API const char *mlp_stop_reason_name(mlp_stop_reason reason);
+MLP_API mlp_status mlp_stop_reason_parse(const char *name, mlp_stop_reason *out);
+MLP_API const char *mlp_option_name(mlp_option option);
+MLP_API mlp_status mlp_option_parse(const char *name, mlp_option *out);
+
+/* Bits of mlp_option_info's *flags. */
+#define MLP_OPTINFO_INTEGER 1  /* only whole numbers are accepted */
+#define MLP_OPTINFO_MIN_OPEN 2 /* min itself is refused: the range is (min, ... */
+#define MLP_OPTINFO_MAX_OPEN 4 /* max itself is refused: the range is ..., max) */
+
+/* The value mlp_trainer_create gives option (before a resumed network's
+ * optimiser state overrides the optimizer option), and the range that
+ * mlp_trainer_set accepts: min <= value <= max, with the ends excluded as
+ * *flags says (max may be +infinity). These are the very values the
+ * trainer uses. Any OUT parameter may be NULL; an unknown option gives
+ * MLP_ERR_OPTION. */
+MLP_API mlp_status mlp_option_info(mlp_option option, double *default_value, double *min,
+                                   double *max, int *flags);
 
 /* ------------------------------------------------------------------ */
 /* Model files                                                        */

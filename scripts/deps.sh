@@ -11,6 +11,7 @@ packages=(
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
   locales graphviz
+  pmccabe
 )
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (or with sudo) to install: ${packages[*]}" >&2

@@ -181,16 +181,141 @@ static const char *csv_show(const csv_field *f, char *tmp, size_t cap)
     return tmp;
 }
 
+/* One file being read: its bytes, its shape, and the options. */
+typedef struct csv_doc {
+    const char *path;
+    const char *buf;
+    size_t size;
+    size_t ncols, rows;  /* columns of the first non-blank line; rows of data */
+    size_t first_line;   /* line number of the first non-blank line */
+    size_t label;        /* the label's column when has_label */
+    int has_label, classes, header;
+    csv_field *fields;   /* ncols */
+} csv_doc;
+
+/* Pass 1: the column count from the first non-blank line, and an upper
+ * bound on the rows (non-blank lines). */
+static mlp_status csv_shape(csv_doc *d)
+{
+    size_t pos = 0, len, line_no = 0;
+    const char *line;
+    while (csv_next_line(d->buf, d->size, &pos, &line, &len)) {
+        line_no++;
+        if (csv_blank(line, len)) continue;
+        if (d->ncols == 0) {
+            long n = csv_split(line, len, NULL, 0);
+            if (n < 0)
+                return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: unterminated quote", d->path, line_no);
+            d->ncols = (size_t)n;
+            d->first_line = line_no;
+        }
+        d->rows++;
+    }
+    if (d->ncols == 0) return mlp__fail(MLP_ERR_FORMAT, "%s: empty file", d->path);
+    return MLP_OK;
+}
+
+static mlp_status csv_label_column(csv_doc *d, long label_column)
+{
+    if (!d->has_label) return MLP_OK;
+    if (label_column == -1) d->label = d->ncols - 1;
+    else if ((size_t)label_column < d->ncols) d->label = (size_t)label_column;
+    else
+        return mlp__fail(MLP_ERR_ARGUMENT, "%s: label column %ld, but the file has %zu columns",
+                         d->path, label_column, d->ncols);
+    if (d->ncols < 2)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: one column, so no features beside the label", d->path);
+    return MLP_OK;
+}
+
+/* The header: given, or detected as a first line with a non-number. */
+static mlp_status csv_header(csv_doc *d, int has_header)
+{
+    d->header = has_header == 1;
+    if (has_header == -1) {
+        size_t pos = 0, len = 0, c;
+        const char *line = d->buf; /* pass 1 found a non-blank line */
+        double v;
+        while (csv_next_line(d->buf, d->size, &pos, &line, &len) && csv_blank(line, len)) {}
+        csv_split(line, len, d->fields, d->ncols);
+        for (c = 0; c < d->ncols; c++)
+            if (!csv_number(d->fields[c].s, d->fields[c].len, &v)) d->header = 1;
+    }
+    if (d->header) d->rows--;
+    if (d->rows == 0) return mlp__fail(MLP_ERR_FORMAT, "%s: no data rows", d->path);
+    return MLP_OK;
+}
+
+/* Field c of line line_no as a finite float value; a class label must also
+ * be a whole number in [0, 2^31 - 1). */
+static mlp_status csv_value(const csv_doc *d, size_t line_no, size_t c, double *v)
+{
+    const csv_field *f = &d->fields[c];
+    char tmp[32];
+    if (!csv_number(f->s, f->len, v))
+        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is not a number", d->path,
+                         line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+    if (!(fabs(*v) <= FLT_MAX))
+        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is out of the float range",
+                         d->path, line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+    if (d->has_label && c == d->label && d->classes &&
+        (*v < 0 || *v != floor(*v) || *v > 2147483646.0))
+        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: class label '%s' is not an "
+                         "integer >= 0", d->path, line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+    return MLP_OK;
+}
+
+/* Row r of ds from one line; *max_class grows with its class label. */
+static mlp_status csv_row(const csv_doc *d, const char *line, size_t len, size_t line_no,
+                          mlp_dataset *ds, size_t r, size_t *max_class)
+{
+    size_t c, k = 0;
+    long n = csv_split(line, len, d->fields, d->ncols);
+    mlp_status st;
+    if (n < 0) return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: unterminated quote", d->path, line_no);
+    if ((size_t)n != d->ncols)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: %ld columns, expected %zu (as on line %zu)",
+                         d->path, line_no, n, d->ncols, d->first_line);
+    for (c = 0; c < d->ncols; c++) {
+        double v;
+        if ((st = csv_value(d, line_no, c, &v)) != MLP_OK) return st;
+        if (d->has_label && c == d->label) {
+            if (d->classes) {
+                ds->classes[r] = (int32_t)v;
+                if ((size_t)v > *max_class) *max_class = (size_t)v;
+            } else {
+                ds->values[r] = (float)v;
+            }
+        } else {
+            ds->features[r * ds->cols + k++] = (float)v;
+        }
+    }
+    return MLP_OK;
+}
+
+/* Pass 2: the numbers, into a data set of the shape pass 1 found. */
+static mlp_status csv_fill(const csv_doc *d, mlp_dataset *ds)
+{
+    size_t pos = 0, len, line_no = 0, r = 0, max_class = 0;
+    const char *line;
+    mlp_status st;
+    while (csv_next_line(d->buf, d->size, &pos, &line, &len)) {
+        line_no++;
+        if (csv_blank(line, len) || (d->header && line_no == d->first_line)) continue;
+        if ((st = csv_row(d, line, len, line_no, ds, r, &max_class)) != MLP_OK) return st;
+        r++;
+    }
+    if (d->classes && d->has_label) ds->num_classes = max_class + 1;
+    return MLP_OK;
+}
+
 mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_header,
                                 long label_column, int classes)
 {
-    char *buf = NULL, tmp[32];
-    size_t size = 0, pos, len, rows = 0, ncols = 0, label = 0, r = 0, max_class = 0;
-    size_t line_no = 0, first_line = 0;
-    const char *line;
-    csv_field *fields = NULL;
+    char *buf = NULL;
+    size_t bytes;
+    csv_doc d;
     mlp_dataset *ds = NULL;
-    int has_label = label_column != -2, header = 0;
     mlp_status st;
 
     MLP__CHECK_NULL(out);
@@ -200,134 +325,35 @@ mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_hea
     if (label_column < -2)
         return mlp__fail(MLP_ERR_ARGUMENT, "label_column is %ld (>= 0, -1 last, -2 none)",
                          label_column);
+    memset(&d, 0, sizeof d);
+    d.path = path;
+    d.has_label = label_column != -2;
+    d.classes = classes;
 
-    st = csv_slurp(path, &buf, &size);
+    st = csv_slurp(path, &buf, &d.size);
     if (st != MLP_OK) return st;
-    if (memchr(buf, '\0', size) != NULL) {
+    d.buf = buf;
+    if (memchr(buf, '\0', d.size) != NULL) {
         st = mlp__fail(MLP_ERR_FORMAT, "%s: binary data (a NUL byte) in a CSV file", path);
         goto done;
     }
-
-    /* Pass 1: the column count from the first non-blank line, the header,
-     * and an upper bound on the rows (non-blank lines). */
-    pos = 0;
-    while (csv_next_line(buf, size, &pos, &line, &len)) {
-        long n;
-        line_no++;
-        if (csv_blank(line, len)) continue;
-        if (ncols == 0) {
-            n = csv_split(line, len, NULL, 0);
-            if (n < 0) {
-                st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: unterminated quote", path, line_no);
-                goto done;
-            }
-            ncols = (size_t)n;
-            first_line = line_no;
-        }
-        rows++;
-    }
-    if (ncols == 0) {
-        st = mlp__fail(MLP_ERR_FORMAT, "%s: empty file", path);
+    if ((st = csv_shape(&d)) != MLP_OK || (st = csv_label_column(&d, label_column)) != MLP_OK)
+        goto done;
+    d.fields = mlp__mul_ok(d.ncols, sizeof *d.fields, &bytes) ? mlp__malloc(bytes) : NULL;
+    if (d.fields == NULL) {
+        st = mlp__fail(MLP_ERR_NOMEM, "%s: %zu columns", path, d.ncols);
         goto done;
     }
-    if (has_label) {
-        if (label_column == -1) label = ncols - 1;
-        else if ((size_t)label_column < ncols) label = (size_t)label_column;
-        else {
-            st = mlp__fail(MLP_ERR_ARGUMENT, "%s: label column %ld, but the file has %zu columns",
-                           path, label_column, ncols);
-            goto done;
-        }
-        if (ncols < 2) {
-            st = mlp__fail(MLP_ERR_FORMAT, "%s: one column, so no features beside the label",
-                           path);
-            goto done;
-        }
-    }
-    fields = mlp__mul_ok(ncols, sizeof *fields, &len) ? mlp__malloc(len) : NULL;
-    if (fields == NULL) {
-        st = mlp__fail(MLP_ERR_NOMEM, "%s: %zu columns", path, ncols);
-        goto done;
-    }
-
-    /* The header: given, or detected as a first line with a non-number. */
-    header = has_header == 1;
-    if (has_header == -1) {
-        size_t c;
-        double v;
-        pos = 0;
-        while (csv_next_line(buf, size, &pos, &line, &len) && csv_blank(line, len)) {}
-        csv_split(line, len, fields, ncols);
-        for (c = 0; c < ncols; c++)
-            if (!csv_number(fields[c].s, fields[c].len, &v)) header = 1;
-    }
-    if (header) rows--;
-    if (rows == 0) {
-        st = mlp__fail(MLP_ERR_FORMAT, "%s: no data rows", path);
-        goto done;
-    }
-
-    st = mlp__dataset_new(rows, ncols - (size_t)has_label, has_label && classes,
-                          has_label && !classes ? 1 : 0, &ds);
-    if (st != MLP_OK) goto done;
-
-    /* Pass 2: the numbers. */
-    pos = 0;
-    line_no = 0;
-    while (csv_next_line(buf, size, &pos, &line, &len)) {
-        size_t c, k = 0;
-        long n;
-        line_no++;
-        if (csv_blank(line, len) || (header && line_no == first_line)) continue;
-        n = csv_split(line, len, fields, ncols);
-        if (n < 0) {
-            st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: unterminated quote", path, line_no);
-            goto done;
-        }
-        if ((size_t)n != ncols) {
-            st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: %ld columns, expected %zu (as on line "
-                           "%zu)", path, line_no, n, ncols, first_line);
-            goto done;
-        }
-        for (c = 0; c < ncols; c++) {
-            double v;
-            if (!csv_number(fields[c].s, fields[c].len, &v)) {
-                st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is not a number",
-                               path, line_no, c + 1, csv_show(&fields[c], tmp, sizeof tmp));
-                goto done;
-            }
-            if (!(fabs(v) <= FLT_MAX)) {
-                st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is out of the "
-                               "float range", path, line_no, c + 1,
-                               csv_show(&fields[c], tmp, sizeof tmp));
-                goto done;
-            }
-            if (has_label && c == label) {
-                if (classes) {
-                    if (v < 0 || v != floor(v) || v > 2147483646.0) {
-                        st = mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: class label "
-                                       "'%s' is not an integer >= 0", path, line_no, c + 1,
-                                       csv_show(&fields[c], tmp, sizeof tmp));
-                        goto done;
-                    }
-                    ds->classes[r] = (int32_t)v;
-                    if ((size_t)v > max_class) max_class = (size_t)v;
-                } else {
-                    ds->values[r] = (float)v;
-                }
-            } else {
-                ds->features[r * ds->cols + k++] = (float)v;
-            }
-        }
-        r++;
-    }
-    if (classes && has_label) ds->num_classes = max_class + 1;
+    if ((st = csv_header(&d, has_header)) != MLP_OK) goto done;
+    st = mlp__dataset_new(d.rows, d.ncols - (size_t)d.has_label, d.has_label && classes,
+                          d.has_label && !classes ? 1 : 0, &ds);
+    if (st != MLP_OK || (st = csv_fill(&d, ds)) != MLP_OK) goto done;
     *out = ds;
     ds = NULL;
 
 done:
     mlp__free(buf);
-    mlp__free(fields);
+    mlp__free(d.fields);
     mlp_dataset_destroy(ds);
     return st;
 }

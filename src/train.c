@@ -13,6 +13,7 @@
 #include "guard.h"
 #include "network.h"
 #include "optim.h"
+#include "options.h"
 #include "pass.h"
 #include "rng.h"
 
@@ -20,9 +21,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MLP__DEFAULT_BATCH 128
-/* Integer options must be exact in a double. */
-#define MLP__MAX_INT_OPTION 9007199254740992.0 /* 2^53 */
 /* Seeds the validation split apart from the training RNG (splitmix's
  * golden-ratio constant), so the held-out rows stay the same when training
  * resumes and the split consumes nothing from net->rng. */
@@ -52,57 +50,7 @@ struct mlp_trainer {
     int destroy_pending;
 };
 
-/* ---- options ---------------------------------------------------------- */
-
-typedef struct option_info {
-    const char *name;
-    double def;
-    int integer;     /* must be a whole number */
-    double lo, hi;   /* allowed range */
-    int lo_open, hi_open;
-} option_info;
-
-#define INF HUGE_VAL
-static const option_info option_table[MLP_OPTION_COUNT_] = {
-    [MLP_OPTION_OPTIMIZER] = {"optimizer", MLP_OPT_ADAM, 1, 0, MLP_OPT_COUNT_ - 1, 0, 0},
-    [MLP_OPTION_LEARNING_RATE] = {"learning_rate", 1e-3, 0, 0, INF, 1, 1},
-    [MLP_OPTION_MOMENTUM] = {"momentum", 0.9, 0, 0, 1, 0, 1},
-    [MLP_OPTION_BETA1] = {"beta1", 0.9, 0, 0, 1, 0, 1},
-    [MLP_OPTION_BETA2] = {"beta2", 0.999, 0, 0, 1, 0, 1},
-    [MLP_OPTION_EPSILON] = {"epsilon", 1e-8, 0, 0, INF, 1, 1},
-    [MLP_OPTION_WEIGHT_DECAY] = {"weight_decay", 0.01, 0, 0, INF, 0, 1},
-    [MLP_OPTION_RHO] = {"rho", 0.99, 0, 0, 1, 0, 1},
-    [MLP_OPTION_SCHEDULE] = {"schedule", MLP_SCHED_CONSTANT, 1, 0, MLP_SCHED_COUNT_ - 1, 0, 0},
-    [MLP_OPTION_WARMUP_STEPS] = {"warmup_steps", 0, 1, 0, MLP__MAX_INT_OPTION, 0, 0},
-    [MLP_OPTION_STEP_EPOCHS] = {"step_epochs", 10, 1, 1, MLP__MAX_INT_OPTION, 0, 0},
-    [MLP_OPTION_GAMMA] = {"gamma", 0.1, 0, 0, 1, 1, 0},
-    [MLP_OPTION_MIN_LR] = {"min_lr", 0, 0, 0, INF, 0, 1},
-    [MLP_OPTION_CLIP_NORM] = {"clip_norm", 0, 0, 0, INF, 0, 1},
-    [MLP_OPTION_BATCH_SIZE] = {"batch_size", MLP__DEFAULT_BATCH, 1, 1, (double)MLP_MAX_DIM, 0, 0},
-    [MLP_OPTION_EPOCHS] = {"epochs", 10, 1, 1, 4294967295.0, 0, 0},
-    [MLP_OPTION_VALIDATION_FRACTION] = {"validation_fraction", 0, 0, 0, 1, 0, 1},
-    [MLP_OPTION_PATIENCE] = {"patience", 0, 1, 0, 4294967295.0, 0, 0},
-    [MLP_OPTION_MIN_DELTA] = {"min_delta", 0, 0, 0, INF, 0, 1},
-    [MLP_OPTION_SHUFFLE] = {"shuffle", 1, 1, 0, 1, 0, 0},
-    [MLP_OPTION_CALLBACK_EVERY_BATCH] = {"callback_every_batch", 0, 1, 0, 1, 0, 0},
-};
-#undef INF
-
-static mlp_status check_option(mlp_option option, double v)
-{
-    const option_info *o;
-    if ((int)option < 0 || option >= MLP_OPTION_COUNT_)
-        return mlp__fail(MLP_ERR_OPTION, "unknown trainer option %d", (int)option);
-    o = &option_table[option];
-    if (isnan(v))
-        return mlp__fail(MLP_ERR_OPTION, "%s: NaN is not a value", o->name);
-    if (o->integer && v != floor(v))
-        return mlp__fail(MLP_ERR_OPTION, "%s takes a whole number, got %g", o->name, v);
-    if ((o->lo_open ? v <= o->lo : v < o->lo) || (o->hi_open ? v >= o->hi : v > o->hi))
-        return mlp__fail(MLP_ERR_OPTION, "%s must be in %c%g, %g%c, got %g", o->name,
-                         o->lo_open ? '(' : '[', o->lo, o->hi, o->hi_open ? ')' : ']', v);
-    return MLP_OK;
-}
+/* ---- options: names, defaults and ranges live in options.c ------------ */
 
 static size_t opt_size(const mlp_trainer *tr, mlp_option o) { return (size_t)tr->opt[o]; }
 
@@ -166,7 +114,7 @@ static mlp_status trainer_create(mlp_network *net, mlp_trainer **out)
 {
     mlp_trainer *tr;
     mlp_status st;
-    mlp_optimizer kind = MLP_OPT_ADAM;
+    mlp_optimizer kind = (mlp_optimizer)mlp__option_default(MLP_OPTION_OPTIMIZER);
 
     if (net->trainer_net)
         return mlp__fail(MLP_ERR_BUSY, "mlp_trainer_create: the network already has a trainer "
@@ -176,13 +124,13 @@ static mlp_status trainer_create(mlp_network *net, mlp_trainer **out)
         return mlp__fail(MLP_ERR_NOMEM, "trainer: %zu bytes", sizeof *tr);
     tr->net = net;
     for (int i = 0; i < MLP_OPTION_COUNT_; i++)
-        tr->opt[i] = option_table[i].def;
+        tr->opt[i] = mlp__option_default((mlp_option)i);
     /* A network that carries optimiser state (a resumed model) keeps it. */
     if (net->opt_kind >= 0 && net->opt_kind < MLP_OPT_COUNT_)
         kind = (mlp_optimizer)net->opt_kind;
     tr->opt[MLP_OPTION_OPTIMIZER] = (double)kind;
 
-    st = mlp__reserve(net, MLP__DEFAULT_BATCH);
+    st = mlp__reserve(net, opt_size(tr, MLP_OPTION_BATCH_SIZE));
     if (st == MLP_OK)
         st = mlp__optim_prepare(net, kind); /* last: nothing fails after it */
     if (st != MLP_OK) {
@@ -223,7 +171,7 @@ void mlp_trainer_destroy(mlp_trainer *tr)
 
 static mlp_status trainer_set(mlp_trainer *tr, mlp_option option, double value)
 {
-    mlp_status st = check_option(option, value);
+    mlp_status st = mlp__option_check(option, value);
     mlp_network *net;
     int in_net = 0;
     if (st != MLP_OK)
@@ -681,7 +629,7 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
         if ((st = train_step(tr, b->Xb, rows, b->tb, &r)) != MLP_OK) {
             mlp__optim_snapshot_restore(net, b->snap, rs->snap_steps);
             if (st == MLP_ERR_DIVERGED)
-                tr->stop_reason = 3;
+                tr->stop_reason = MLP_STOP_DIVERGED;
             return st;
         }
         loss_sum += r.loss * (double)rows;
@@ -694,7 +642,7 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
             if (call_back(tr, pr)) {
                 /* Stopped mid-epoch: the partial epoch is reported. */
                 tr->history[tr->epochs_run++] = *pr;
-                tr->stop_reason = 2;
+                tr->stop_reason = MLP_STOP_CALLBACK;
                 rs->stop = 1;
                 return MLP_OK;
             }
@@ -738,10 +686,10 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
     tr->history[tr->epochs_run++] = *pr;
     track_best(tr, p, b, rs, pr);
     if (tr->cb && call_back(tr, pr)) {
-        tr->stop_reason = 2;
+        tr->stop_reason = MLP_STOP_CALLBACK;
         rs->stop = 1;
     } else if (p->patience > 0 && rs->since_best >= p->patience) {
-        tr->stop_reason = 1;
+        tr->stop_reason = MLP_STOP_EARLY;
         rs->stop = 1;
     }
     return MLP_OK;
@@ -791,7 +739,7 @@ static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, si
         return st;
     tr->epochs_run = 0;
     tr->best_epoch = 0;
-    tr->stop_reason = 0;
+    tr->stop_reason = MLP_STOP_COMPLETED;
     memset(&b, 0, sizeof b);
     if ((st = run_setup(tr, &p, &b)) == MLP_OK) {
         run_split(net, &p, &b);

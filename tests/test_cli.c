@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <mlp.h>
 
 #ifndef MLP_CLI_PATH
 #error "MLP_CLI_PATH must name the mlp binary"
@@ -179,6 +180,37 @@ static void test_bad_arguments(void **state)
     expect_error(run("graph", "-x"), 2, "unknown option '-x'");
 }
 
+/* The library's names joined as the CLI lists them: "a, b, c". */
+static void join(char *buf, size_t cap, int schedules)
+{
+    const char *name;
+    size_t len = 0;
+    int i;
+    buf[0] = '\0';
+    for (i = 0; (name = schedules ? mlp_schedule_name((mlp_schedule)i)
+                                  : mlp_optimizer_name((mlp_optimizer)i)) != NULL; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+}
+
+/* --help and the messages list every optimiser and schedule the library has. */
+static void test_names_from_library(void **state)
+{
+    char list[512], want[600];
+    join(list, sizeof list, 0);
+    assert_non_null(strstr(list, "adamw"));
+    assert_int_equal(run("train", "--help"), 0);
+    snprintf(want, sizeof want, "%s (default adamw)", list);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "unknown optimizer 'sgdx' (%s)", list);
+    expect_error(run("train", "--optimizer", "sgdx"), 2, want);
+    join(list, sizeof list, 1);
+    snprintf(want, sizeof want, "%s (default cosine)", list);
+    assert_int_equal(run("train", "--help"), 0);
+    assert_non_null(strstr(out, want));
+    snprintf(want, sizeof want, "unknown schedule 'linear' (%s)", list);
+    expect_error(run("train", "--schedule", "linear"), 2, want);
+}
+
 static void test_bad_files(void **state)
 {
     write_text("bad.csv", "a,b,class\n1,2,0\n3,x,1\n");
@@ -283,6 +315,7 @@ static void test_round_trip(void **state)
     assert_non_null(strstr(out, "parameters: 42\n"));
     assert_non_null(strstr(out, "loss: softmax_cross_entropy"));
     assert_non_null(strstr(out, "epochs trained: 15"));
+    assert_non_null(strstr(out, "optimiser state: adamw\n"));
     assert_non_null(strstr(out, "input scaling: (x - offset)"));
 
     /* eval agrees with the accuracy train reported */
@@ -405,6 +438,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_names_from_library),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_regression),

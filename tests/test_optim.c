@@ -43,8 +43,6 @@ static mlp_network *make_net(size_t n_layers, const size_t *sizes, const mlp_act
  * 0.2 + 0.3 = 0.5. Momentum 0.9: buffers 1, 2.9, 0.61 give w = 0.4, 0.11,
  * 0.149. Nesterov: steps g + 0.9 b = 1.9, 4.61, -2.451 give 0.31, -0.151,
  * 0.1841. Adam's first step is lr * sign(g): w = 0.4, b = -0.6. */
-static const char *const opt_names[MLP_OPT_COUNT_] = {"sgd", "momentum", "nesterov",
-                                                       "adam", "adamw", "rmsprop"};
 static const float torch_gw[3] = {1.0f, 2.0f, -3.0f};
 static const float torch_gb[3] = {0.5f, -0.25f, 1.5f};
 
@@ -91,7 +89,7 @@ static void test_against_pytorch(void **state)
             assert_int_equal(net->steps, (uint64_t)t + 1);
             if (fabsf(p[wo] - tc->want[t][0]) > 1e-6f || fabsf(p[bo] - tc->want[t][1]) > 1e-6f)
                 fail_msg("%s step %d: got w %.9g b %.9g, PyTorch %.9g %.9g",
-                         opt_names[tc->kind], t + 1, p[wo], p[bo],
+                         mlp_optimizer_name(tc->kind), t + 1, p[wo], p[bo],
                          tc->want[t][0], tc->want[t][1]);
         }
         mlp_destroy(net);

@@ -13,7 +13,7 @@ then the build tree (build*/src/libmlp.so), then the system loader.
 from ._lib import lib as _clib
 from ._errors import MLPError, MLPFileError, MLPMemoryError, STATUS
 from ._network import ACTIVATIONS, LOSSES, Network, Predictor
-from ._trainer import OPTIMIZERS, OPTIONS, SCHEDULES, Trainer
+from ._trainer import OPTIMIZERS, OPTIONS, SCHEDULES, STOP_REASONS, Trainer, option_info
 from ._estimators import MLPClassifier, MLPRegressor
 from ._compat import HAVE_SKLEARN, ConvergenceWarning, DataConversionWarning, NotFittedError
 from ._data import load_csv, load_idx
@@ -22,7 +22,8 @@ __all__ = [
     "Network", "Predictor", "Trainer", "MLPClassifier", "MLPRegressor",
     "MLPError", "MLPFileError", "MLPMemoryError",
     "NotFittedError", "ConvergenceWarning", "DataConversionWarning",
-    "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STATUS", "HAVE_SKLEARN",
+    "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STOP_REASONS", "STATUS",
+    "HAVE_SKLEARN", "option_info",
     "load_idx", "load_csv", "library_path", "library_version", "set_num_threads", "get_num_threads", "blas_config",
 ]
 

@@ -2,7 +2,8 @@
 
 The parameters are scikit-learn's MLPClassifier's, with these differences:
 - solver: "adam" (default), "sgd" (with momentum / nesterovs_momentum),
-  "adamw" (decoupled weight_decay) and "rmsprop"; "lbfgs" is not offered.
+  and every other optimiser libmlp has (mlp.OPTIMIZERS: "adamw" with
+  decoupled weight_decay, "rmsprop"); "lbfgs" is not offered.
 - alpha: scikit-learn adds alpha/(2 n_batch) * sum ||W||^2 to the loss of
   each mini-batch of n_batch rows. libmlp's penalty is lambda/2 * sum ||W||^2
   on the batch-mean loss, so lambda = alpha / batch_size gives the same
@@ -34,10 +35,15 @@ import numpy as np
 from ._compat import (BaseEstimator, ClassifierMixin, ConvergenceWarning, DataConversionWarning,
                       NotFittedError, RegressorMixin)
 from ._network import ACTIVATIONS, Network
-from ._trainer import Trainer
+from ._trainer import OPTIMIZERS, SCHEDULES, Trainer
 
-SOLVERS = {"sgd", "adam", "adamw", "rmsprop"}
-LEARNING_RATES = {"constant", "invscaling", "adaptive", "step", "cosine"}
+# From the library's own names: every optimiser is a solver except momentum
+# and Nesterov, which solver="sgd" picks by momentum and nesterovs_momentum
+# as scikit-learn does; every libmlp schedule is a learning_rate beside
+# scikit-learn's own "invscaling" and "adaptive" (run here, per epoch).
+_SGD_VARIANTS = {"momentum", "nesterov"}
+SOLVERS = frozenset(OPTIMIZERS) - _SGD_VARIANTS
+LEARNING_RATES = frozenset(SCHEDULES) | {"invscaling", "adaptive"}
 SCALINGS = {None, "none", "standard", "minmax"}
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
@@ -307,7 +313,7 @@ class _BaseMLP(BaseEstimator):
         tr = self._trainer
         self._lr = float(self.learning_rate_init) if not incremental or not hasattr(self, "_lr") \
             else self._lr
-        sched = self.learning_rate if self.learning_rate in ("step", "cosine") else "constant"
+        sched = self.learning_rate if self.learning_rate in SCHEDULES else "constant"
         for name, value in (("optimizer", self._optimizer()), ("learning_rate", self._lr),
                             ("momentum", self.momentum), ("beta1", self.beta_1),
                             ("beta2", self.beta_2), ("epsilon", self.epsilon),

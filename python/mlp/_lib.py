@@ -126,6 +126,16 @@ SIGNATURES = {
     "mlp_trainer_best_epoch": (size_t, [handle]),
     "mlp_trainer_stop_reason": (ctypes.c_int, [handle]),
     "mlp_trainer_history": (status_t, [handle, size_t, ctypes.POINTER(Progress)]),
+    "mlp_optimizer_name": (ctypes.c_char_p, [enum_t]),
+    "mlp_optimizer_parse": (status_t, [ctypes.c_char_p, ctypes.POINTER(enum_t)]),
+    "mlp_schedule_name": (ctypes.c_char_p, [enum_t]),
+    "mlp_schedule_parse": (status_t, [ctypes.c_char_p, ctypes.POINTER(enum_t)]),
+    "mlp_stop_reason_name": (ctypes.c_char_p, [enum_t]),
+    "mlp_stop_reason_parse": (status_t, [ctypes.c_char_p, ctypes.POINTER(enum_t)]),
+    "mlp_option_name": (ctypes.c_char_p, [enum_t]),
+    "mlp_option_parse": (status_t, [ctypes.c_char_p, ctypes.POINTER(enum_t)]),
+    "mlp_option_info": (status_t, [enum_t, out_double, out_double, out_double,
+                                   ctypes.POINTER(ctypes.c_int)]),
     # model files
     "mlp_save": (status_t, [handle, ctypes.c_char_p]),
     "mlp_save_buffer": (status_t, [handle, ptr, size_t, out_size]),
@@ -189,19 +199,24 @@ def _load():
                       "its path. Tried:\n  " + "\n  ".join(tried))
 
 
-def _declare(cdll):
-    """Sets argtypes/restype on every function the library has; returns them by name.
-    A function the loaded build lacks (a piece not yet built) is left out; using it
-    raises AttributeError naming it."""
+def _declare(cdll, path):
+    """Sets argtypes/restype on every declared function; returns them by name.
+    A library that lacks any of them (an older or partial build) is refused
+    here, naming every missing one, rather than failing later at first use."""
     table = {}
+    missing = []
     for name, (restype, argtypes) in SIGNATURES.items():
         try:
             fn = getattr(cdll, name)
         except AttributeError:
+            missing.append(name)
             continue
         fn.restype = restype
         fn.argtypes = argtypes
         table[name] = fn
+    if missing:
+        raise ImportError("libmlp at %s lacks %d function(s) this binding uses: %s"
+                          % (path, len(missing), ", ".join(missing)))
     return table
 
 
@@ -213,14 +228,9 @@ class _Functions:
         self.path = path
         self.__dict__.update(table)
 
-    def __getattr__(self, name):
-        if name in SIGNATURES:
-            raise AttributeError("%s is not in the loaded libmlp (%s)" % (name, self.path))
-        raise AttributeError(name)
-
     def has(self, name):
         return name in self.__dict__
 
 
 _cdll, _path = _load()
-lib = _Functions(_cdll, _path, _declare(_cdll))
+lib = _Functions(_cdll, _path, _declare(_cdll, _path))

@@ -5,17 +5,35 @@ import ctypes
 from . import _arrays as arr
 from ._errors import check, fail
 from ._lib import lib, CALLBACK, Progress
+from ._network import _names
 
-# Option names, in the order of enum mlp_option.
-OPTIONS = (
-    "optimizer", "learning_rate", "momentum", "beta1", "beta2", "epsilon", "weight_decay", "rho",
-    "schedule", "warmup_steps", "step_epochs", "gamma", "min_lr", "clip_norm", "batch_size",
-    "epochs", "validation_fraction", "patience", "min_delta", "shuffle", "callback_every_batch",
-)
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop")
-SCHEDULES = ("constant", "step", "cosine")
+
+# The library's own names, in enum order: a new optimiser, schedule or option
+# in libmlp appears here without a change to this file.
+OPTIONS = _names(lib.mlp_option_name)  # "optimizer", "learning_rate", ...
+OPTIMIZERS = _names(lib.mlp_optimizer_name)  # "sgd", "momentum", "nesterov", "adam", ...
+SCHEDULES = _names(lib.mlp_schedule_name)  # "constant", "step", "cosine"
+STOP_REASONS = _names(lib.mlp_stop_reason_name)  # "completed", "early_stopping", ...
 _NAMED = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES}
-STOP_REASONS = ("completed", "early_stopping", "callback", "diverged")
+
+# Bits of mlp_option_info's flags (MLP_OPTINFO_* in mlp.h).
+_INTEGER, _MIN_OPEN, _MAX_OPEN = 1, 2, 4
+
+
+def option_info(name):
+    """The library's default and valid range of a trainer option, as a dict:
+    default (a name for optimizer and schedule), min, max, integer (whole
+    numbers only), min_open and max_open (whether that end is excluded)."""
+    if name not in OPTIONS:
+        raise fail("MLP_ERR_OPTION", "unknown trainer option %r; one of %s"
+                   % (name, ", ".join(OPTIONS)))
+    d, lo, hi, flags = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_int()
+    check(lib.mlp_option_info(OPTIONS.index(name), ctypes.byref(d), ctypes.byref(lo),
+                              ctypes.byref(hi), ctypes.byref(flags)))
+    default = _NAMED[name][int(d.value)] if name in _NAMED else d.value
+    return {"default": default, "min": lo.value, "max": hi.value,
+            "integer": bool(flags.value & _INTEGER), "min_open": bool(flags.value & _MIN_OPEN),
+            "max_open": bool(flags.value & _MAX_OPEN)}
 
 
 def progress_dict(p):
@@ -30,8 +48,8 @@ class Trainer:
 
     Trainer(net, **options): options by name (see OPTIONS), e.g.
     Trainer(net, optimizer="adam", learning_rate=1e-3, epochs=10). optimizer
-    and schedule take names ("sgd", "momentum", "nesterov", "adam", "adamw",
-    "rmsprop"; "constant", "step", "cosine"). The trainer keeps the network
+    and schedule take names (see OPTIMIZERS and SCHEDULES); option_info(name)
+    gives an option's default and valid range. The trainer keeps the network
     alive. callback(progress: dict) is called at the end of each epoch (and of
     each batch with callback_every_batch=1); returning True stops training
     cleanly; an exception raised inside it stops training and is re-raised by
@@ -179,9 +197,11 @@ class Trainer:
 
     @property
     def stop_reason(self):
-        """"completed", "early_stopping", "callback" or "diverged"."""
+        """Why the last train() stopped: a name from STOP_REASONS ("completed",
+        "early_stopping", "callback" or "diverged")."""
         r = lib.mlp_trainer_stop_reason(self.handle)
-        return STOP_REASONS[r] if 0 <= r < len(STOP_REASONS) else r
+        name = lib.mlp_stop_reason_name(r)
+        return name.decode() if name else r
 
     @property
     def history(self):

@@ -1,5 +1,7 @@
 """Library statuses become mlp.MLPError (a ValueError; file errors are also OSErrors)."""
 
+import ctypes
+import ctypes.util
 import os
 import pickle
 import shutil
@@ -180,6 +182,33 @@ def test_every_declared_function_has_a_signature():
     for name, fn in vars(mlp._clib).items():
         if name.startswith("mlp_"):
             assert fn.argtypes == table[name][1] and fn.restype == table[name][0]
+
+
+def test_a_library_lacking_functions_is_refused_naming_them_all():
+    """_declare refuses a library without some declared functions, naming each."""
+    hidden = {"mlp_option_info", "mlp_trainer_step"}
+
+    class Partial:
+        def __getattr__(self, name):
+            if name in hidden:
+                raise AttributeError(name)
+            return getattr(mlp._clib._cdll, name)
+
+    with pytest.raises(ImportError) as e:
+        mlp._lib._declare(Partial(), "partial.so")
+    text = str(e.value)
+    assert "partial.so" in text and all(n in text for n in hidden)
+    assert "mlp_forward" not in text
+
+
+def test_import_refuses_a_library_without_the_functions():
+    """A real shared library that is not libmlp (zlib): import fails, listing every function."""
+    zlib = ctypes.util.find_library("z")
+    assert zlib, "zlib is a dependency of libmlp itself"
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(mlp.__file__)))
+    r = _import_in_subprocess(dict(os.environ, MLP_LIBRARY=zlib), pkg_parent)
+    assert r.returncode != 0 and "ImportError" in r.stderr
+    assert all(name in r.stderr for name in mlp._lib.SIGNATURES)
 
 
 def test_the_library_has_every_declared_function():

@@ -112,13 +112,17 @@ def test_partial_fit(rng):
 
 def test_solvers_and_schedules(rng):
     X, y = blobs(rng)
-    for kw in ({"solver": "sgd", "momentum": 0.0}, {"solver": "sgd", "nesterovs_momentum": False},
-               {"solver": "sgd"}, {"solver": "adamw"}, {"solver": "rmsprop"},
+    # every solver and schedule the library has (adam and constant: the defaults)
+    from mlp._estimators import SOLVERS
+    library = ([{"solver": s} for s in sorted(SOLVERS - {"sgd", "adam"})] +
+               [{"learning_rate": s} for s in mlp.SCHEDULES if s != "constant"])
+    assert {"solver": "rmsprop"} in library and {"learning_rate": "cosine"} in library
+    for kw in [{"solver": "sgd", "momentum": 0.0}, {"solver": "sgd", "nesterovs_momentum": False},
+               {"solver": "sgd"},
                {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1},
                {"solver": "sgd", "learning_rate": "adaptive", "learning_rate_init": 0.05},
-               {"learning_rate": "cosine"}, {"learning_rate": "step"},
                {"activation": "logistic"}, {"activation": "tanh", "hidden_layer_sizes": (8, 8)},
-               {"hidden_layer_sizes": ()}, {"batch_size": 7}, {"alpha": 1.0}):
+               {"hidden_layer_sizes": ()}, {"batch_size": 7}, {"alpha": 1.0}] + library:
         clf = mlp.MLPClassifier(hidden_layer_sizes=kw.pop("hidden_layer_sizes", (16,)),
                                 random_state=0, max_iter=200, learning_rate_init=kw.pop(
                                     "learning_rate_init", 0.01), **kw)

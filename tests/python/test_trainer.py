@@ -35,6 +35,60 @@ def test_options_by_name():
         tr.set("learning_rate", -1.0)  # the library's own range check
 
 
+def test_names_come_from_the_library():
+    """Every table is the library's: names in enum order, each parsed back by it."""
+    import ctypes
+    lib = mlp._clib
+    for names, parse in ((mlp.OPTIONS, lib.mlp_option_parse),
+                         (mlp.OPTIMIZERS, lib.mlp_optimizer_parse),
+                         (mlp.SCHEDULES, lib.mlp_schedule_parse),
+                         (mlp.STOP_REASONS, lib.mlp_stop_reason_parse)):
+        assert len(names) >= 3 and len(set(names)) == len(names)
+        for i, name in enumerate(names):
+            out = ctypes.c_int(-1)
+            assert parse(name.encode(), ctypes.byref(out)) == 0 and out.value == i
+        assert parse(b"no_such_name", ctypes.byref(ctypes.c_int())) != 0
+    assert "adamw" in mlp.OPTIMIZERS and "cosine" in mlp.SCHEDULES
+    assert mlp.STOP_REASONS[:4] == ("completed", "early_stopping", "callback", "diverged")
+    # the estimators' choices follow the library's optimisers and schedules
+    from mlp._estimators import LEARNING_RATES, SOLVERS
+    assert SOLVERS == set(mlp.OPTIMIZERS) - {"momentum", "nesterov"}
+    assert LEARNING_RATES == set(mlp.SCHEDULES) | {"invscaling", "adaptive"}
+
+
+def test_option_info_is_what_the_trainer_uses():
+    """Defaults equal a fresh trainer's options; each end of each range is
+    accepted or refused by Trainer.set exactly as option_info says."""
+    tr = mlp.Trainer(classifier_net())
+    fresh = tr.options()
+    for name in mlp.OPTIONS:
+        info = mlp.option_info(name)
+        assert info["default"] == fresh[name], name
+        if name in ("optimizer", "schedule"):
+            choices = mlp.OPTIMIZERS if name == "optimizer" else mlp.SCHEDULES
+            assert (info["min"], info["max"]) == (0, len(choices) - 1) and info["integer"]
+            continue
+        for end, is_open, inward in ((info["min"], info["min_open"], np.inf),
+                                     (info["max"], info["max_open"], -np.inf)):
+            if np.isinf(end):
+                assert is_open
+                continue
+            if is_open:
+                with pytest.raises(mlp.MLPError):
+                    tr.set(name, end)
+                tr.set(name, end + 1 if info["integer"] else np.nextafter(end, inward))
+            else:
+                tr.set(name, end)
+            outward = end - 1 if inward > 0 else end + 1
+            if outward != end:
+                with pytest.raises(mlp.MLPError):
+                    tr.set(name, outward)
+        tr.set(name, info["default"])
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.option_info("learning-rate")
+    assert e.value.name == "MLP_ERR_OPTION"
+
+
 def test_train_learns_and_reports_history(rng):
     X, y = blobs(rng)
     net = classifier_net()

@@ -43,6 +43,10 @@ int cli_error(int code, const char *cmd, const char *fmt, ...)
 int cli_lib_error(const char *cmd, const char *what, mlp_status st);
 /* Looks name up in a NULL-terminated list; returns its index or -1. */
 int cli_lookup(const char *name, const char *const *names);
+/* Writes name_of(0), name_of(1), ... (up to the first NULL) joined by ", "
+ * into buf: the library's lists of names (mlp_optimizer_name, ...). A list
+ * too long for cap ends in "...". */
+void cli_join_names(char *buf, size_t cap, const char *(*name_of)(int));
 /* Parses "a,b,c" or "a-b-c" into up to cap positive sizes; returns the
  * count or 0 on a malformed list. */
 size_t cli_parse_sizes(const char *s, size_t *out, size_t cap);

@@ -3,9 +3,6 @@
 
 #include <stdlib.h>
 
-static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
-                                              "rmsprop"};
-
 int cmd_info(int argc, char **argv)
 {
     cli_opt opts[] = {{NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
@@ -64,7 +61,9 @@ int cmd_info(int argc, char **argv)
     printf("epochs trained: %llu\n", (unsigned long long)mlp_epochs_trained(net));
     printf("optimiser steps: %llu\n", (unsigned long long)mlp_steps_trained(net));
     kind = mlp_optimizer_state_kind(net);
-    printf("optimiser state: %s\n", kind >= 0 && kind < MLP_OPT_COUNT_ ? optimizer_names[kind] : "none");
+    printf("optimiser state: %s\n",
+           kind >= 0 && mlp_optimizer_name((mlp_optimizer)kind) ? mlp_optimizer_name((mlp_optimizer)kind)
+                                                                : "none");
     mlp_destroy(net);
     return 0;
 }

@@ -33,6 +33,69 @@ static void print_row(FILE *f, const float *y, size_t n_out, mlp_loss loss, int 
     fputc('\n', f);
 }
 
+/* The column to leave out (the label's; (size_t)-1 for none), checked
+ * against the model's inputs. */
+static int skip_column(long label_col, size_t cols, size_t n_in, size_t *skip)
+{
+    *skip = (size_t)-1;
+    if (label_col >= 0) *skip = (size_t)label_col;
+    else if (label_col == -1 || cols == n_in + 1) *skip = cols - 1;
+    if (label_col >= 0 && *skip >= cols)
+        return cli_error(CLI_USAGE, "predict", "--label-column %ld, but the data has %zu columns",
+                         label_col, cols);
+    if (cols - (*skip != (size_t)-1) != n_in)
+        return cli_error(CLI_FAIL, "predict", "the data has %zu columns, the model takes %zu inputs",
+                         cols, n_in);
+    return 0;
+}
+
+/* Forward passes over CHUNK rows at a time (X and Y hold one chunk), one
+ * printed line per row. */
+static int predict_chunks(mlp_network *net, const mlp_dataset *ds, size_t skip, float *X, float *Y,
+                          FILE *f, int probs)
+{
+    size_t rows = mlp_dataset_rows(ds), cols = mlp_dataset_cols(ds), r;
+    size_t n_in = mlp_input_size(net), n_out = mlp_output_size(net);
+    mlp_status st;
+    mlp_reserve(net, CHUNK); /* speed only */
+    for (r = 0; r < rows; r += CHUNK) {
+        size_t n = rows - r < CHUNK ? rows - r : CHUNK, i, c;
+        const float *src = mlp_dataset_features(ds) + r * cols;
+        for (i = 0; i < n; i++) {
+            float *dst = X + i * n_in;
+            for (c = 0; c < cols; c++)
+                if (c != skip) *dst++ = src[i * cols + c];
+        }
+        st = mlp_forward(net, X, n, Y);
+        if (st != MLP_OK) return cli_lib_error("predict", "forward pass", st);
+        for (i = 0; i < n; i++) print_row(f, Y + i * n_out, n_out, mlp_get_loss(net), probs);
+    }
+    if (fflush(f) != 0 || ferror(f)) return cli_error(CLI_FAIL, "predict", "write failed");
+    return 0;
+}
+
+/* The predictions of every row of ds, to out (NULL: standard output). */
+static int predict_to(mlp_network *net, const mlp_dataset *ds, size_t skip, const char *out,
+                      int probs)
+{
+    float *X = malloc(CHUNK * mlp_input_size(net) * sizeof *X);
+    float *Y = malloc(CHUNK * mlp_output_size(net) * sizeof *Y);
+    FILE *f = stdout;
+    int rc;
+    if (X == NULL || Y == NULL) {
+        rc = cli_error(CLI_FAIL, "predict", "out of memory");
+    } else if (out != NULL && (f = fopen(out, "w")) == NULL) {
+        f = stdout;
+        rc = cli_error(CLI_FAIL, "predict", "%s: %s", out, strerror(errno));
+    } else {
+        rc = predict_chunks(net, ds, skip, X, Y, f, probs);
+    }
+    if (f != stdout && fclose(f) != 0 && rc == 0) rc = cli_error(CLI_FAIL, "predict", "write failed");
+    free(X);
+    free(Y);
+    return rc;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *data = NULL, *header = "auto", *out = NULL, *pos[1];
@@ -47,12 +110,10 @@ int cmd_predict(int argc, char **argv)
         {"probabilities", 'p', CLI_FLAG, &probs, NULL, "print class probabilities, not the class", 0},
         {"output", 'o', CLI_STR, &out, "FILE", "write to FILE instead of standard output", 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
-    size_t n_pos, n_in, n_out, rows, cols, r, skip = (size_t)-1;
+    size_t n_pos, skip;
     int help, rc;
     mlp_network *net = NULL;
     mlp_dataset *ds = NULL;
-    float *X = NULL, *Y = NULL;
-    FILE *f = stdout;
     mlp_status st;
 
     rc = cli_parse("predict", argc, argv, opts, pos, 1, &n_pos, &help);
@@ -70,57 +131,10 @@ int cmd_predict(int argc, char **argv)
         return cli_error(CLI_USAGE, "predict", "--label-column must be >= -1");
     st = mlp_load(&net, pos[0]);
     if (st != MLP_OK) return cli_lib_error("predict", pos[0], st);
-    n_in = mlp_input_size(net);
-    n_out = mlp_output_size(net);
     rc = cli_load_data("predict", data, NULL, header, -2, 0, &ds);
-    if (rc) goto done;
-    rows = mlp_dataset_rows(ds);
-    cols = mlp_dataset_cols(ds);
-    if (label_col >= 0) skip = (size_t)label_col;
-    else if (label_col == -1 || cols == n_in + 1) skip = cols - 1;
-    if (label_col >= 0 && skip >= cols) {
-        rc = cli_error(CLI_USAGE, "predict", "--label-column %ld, but the data has %zu columns",
-                       label_col, cols);
-        goto done;
-    }
-    if (cols - (skip != (size_t)-1) != n_in) {
-        rc = cli_error(CLI_FAIL, "predict", "the data has %zu columns, the model takes %zu inputs",
-                       cols, n_in);
-        goto done;
-    }
-    X = malloc(CHUNK * n_in * sizeof *X);
-    Y = malloc(CHUNK * n_out * sizeof *Y);
-    if (X == NULL || Y == NULL) {
-        rc = cli_error(CLI_FAIL, "predict", "out of memory");
-        goto done;
-    }
-    if (out != NULL && (f = fopen(out, "w")) == NULL) {
-        f = stdout;
-        rc = cli_error(CLI_FAIL, "predict", "%s: %s", out, strerror(errno));
-        goto done;
-    }
-    mlp_reserve(net, CHUNK); /* speed only */
-    for (r = 0; r < rows; r += CHUNK) {
-        size_t n = rows - r < CHUNK ? rows - r : CHUNK, i, c;
-        const float *src = mlp_dataset_features(ds) + r * cols;
-        for (i = 0; i < n; i++) {
-            float *dst = X + i * n_in;
-            for (c = 0; c < cols; c++)
-                if (c != skip) *dst++ = src[i * cols + c];
-        }
-        st = mlp_forward(net, X, n, Y);
-        if (st != MLP_OK) {
-            rc = cli_lib_error("predict", "forward pass", st);
-            goto done;
-        }
-        for (i = 0; i < n; i++) print_row(f, Y + i * n_out, n_out, mlp_get_loss(net), probs);
-    }
-    if (fflush(f) != 0 || ferror(f)) rc = cli_error(CLI_FAIL, "predict", "write failed");
-
-done:
-    if (f != stdout && fclose(f) != 0 && rc == 0) rc = cli_error(CLI_FAIL, "predict", "write failed");
-    free(X);
-    free(Y);
+    if (rc == 0)
+        rc = skip_column(label_col, mlp_dataset_cols(ds), mlp_input_size(net), &skip);
+    if (rc == 0) rc = predict_to(net, ds, skip, out, probs);
     mlp_dataset_destroy(ds);
     mlp_destroy(net);
     return rc;

@@ -10,9 +10,6 @@
 
 #define MAX_LAYERS 64
 
-static const char *const optimizer_names[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
-                                              "rmsprop", NULL};
-static const char *const schedule_names[] = {"constant", "step", "cosine", NULL};
 static const char *const augment_names[] = {"none", "flip", NULL};
 static const char *const scale_names[] = {"auto", "none", "unit", "minmax", "standard", NULL};
 enum { SCALE_AUTO, SCALE_NONE, SCALE_UNIT, SCALE_MINMAX, SCALE_STANDARD };
@@ -110,77 +107,438 @@ static int auto_threads(double *load)
     return n < 1 ? 1 : n > ncpu ? (int)ncpu : n;
 }
 
+/* Everything one run works with, freed in one place (train_run_free). */
+typedef struct train_run {
+    train_args a;
+    size_t sizes[MAX_LAYERS + 1], n_sizes, n_layers, n_rows, n_out, n_train;
+    mlp_activation acts[MAX_LAYERS], hid_act, out_act;
+    mlp_loss loss;
+    mlp_optimizer opt;
+    mlp_schedule sched;
+    int scale, classes, fashion, augment;
+    unsigned long long seed;
+    mlp_dataset *train, *test;
+    mlp_network *net;
+    mlp_trainer *tr;
+    cli_split split;
+    const void *y_train, *y_test;
+    cli_progress pr;
+} train_run;
+
+/* The library's names, so that a new optimiser or schedule needs no change here. */
+static const char *optimizer_name(int i) { return mlp_optimizer_name((mlp_optimizer)i); }
+static const char *schedule_name(int i) { return mlp_schedule_name((mlp_schedule)i); }
+
+/* The help of --optimizer and --schedule: every name, then the recipe's default. */
+typedef struct train_help {
+    char optimizer[256], schedule[256];
+} train_help;
+
+static void train_help_init(train_help *h)
+{
+    char names[192];
+    cli_join_names(names, sizeof names, optimizer_name);
+    snprintf(h->optimizer, sizeof h->optimizer, "%s (default %s)", names, defaults.optimizer);
+    cli_join_names(names, sizeof names, schedule_name);
+    snprintf(h->schedule, sizeof h->schedule, "%s (default %s)", names, defaults.schedule);
+}
+
+#define TRAIN_N_OPTS 38 /* the options below and the terminating entry */
+
+static void train_options(cli_opt *out, train_args *a, const train_help *h)
+{
+    const cli_opt opts[] = {
+        {"data", 'd', CLI_STR, &a->data, "FILE", "training data: CSV, or IDX images with --labels\n"
+         "                               (default: Fashion-MNIST from dataset-fashion-mnist)", 0},
+        {"labels", 0, CLI_STR, &a->labels, "FILE", "IDX labels for --data", 0},
+        {"test", 0, CLI_STR, &a->test, "FILE", "test data, same format (default with Fashion-MNIST: its test set)", 0},
+        {"test-labels", 0, CLI_STR, &a->test_labels, "FILE", "IDX labels for --test", 0},
+        {"header", 0, CLI_STR, &a->header, "auto|yes|no", "CSV header line (default auto)", 0},
+        {"label-column", 0, CLI_LONG, &a->label_col, "N", "CSV column of the target, from 0 (-1 = last, default)", 0},
+        {"task", 0, CLI_STR, &a->task, "classify|regress", "class labels or float targets (default classify)", 0},
+        {"layers", 0, CLI_STR, &a->layers, "SPEC", "all layer sizes, e.g. 784-512-256-10", 0},
+        {"hidden", 0, CLI_STR, &a->hidden, "SPEC", "hidden layer sizes, e.g. 512,256 (default 768,384)", 0},
+        {"activation", 0, CLI_STR, &a->activation, "NAME", "hidden activation: relu, leaky_relu, gelu, tanh,\n"
+         "                               sigmoid, softplus, identity (default relu)", 0},
+        {"output-activation", 0, CLI_STR, &a->out_activation, "NAME", "output activation (default identity)", 0},
+        {"loss", 0, CLI_STR, &a->loss, "NAME", "softmax_cross_entropy, mse, sigmoid_cross_entropy\n"
+         "                               (default: softmax_cross_entropy to classify, mse to regress)", 0},
+        {"optimizer", 0, CLI_STR, &a->optimizer, "NAME", h->optimizer, 0},
+        {"lr", 0, CLI_DOUBLE, &a->lr, "X", "learning rate (default 2e-3)", 0},
+        {"schedule", 0, CLI_STR, &a->schedule, "NAME", h->schedule, 0},
+        {"warmup", 0, CLI_DOUBLE, &a->warmup, "EPOCHS", "cosine: linear warm-up (default 1)", 0},
+        {"min-lr", 0, CLI_DOUBLE, &a->min_lr, "X", "cosine: final learning rate (default 0)", 0},
+        {"step-epochs", 0, CLI_SIZE, &a->step_epochs, "N", "step: decay period (default 10)", 0},
+        {"gamma", 0, CLI_DOUBLE, &a->gamma, "X", "step: decay factor (default 0.1)", 0},
+        {"momentum", 0, CLI_DOUBLE, &a->momentum, "X", "momentum, nesterov (default 0.9)", 0},
+        {"weight-decay", 0, CLI_DOUBLE, &a->weight_decay, "X", "adamw: decoupled weight decay (default 0.1)", 0},
+        {"clip", 0, CLI_DOUBLE, &a->clip, "X", "clip gradients to this global norm (default 0: off)", 0},
+        {"batch-size", 'b', CLI_SIZE, &a->batch, "N", "mini-batch size (default 256)", 0},
+        {"epochs", 'e', CLI_SIZE, &a->epochs, "N", "epochs (default 30)", 0},
+        {"l2", 0, CLI_DOUBLE, &a->l2, "X", "L2 penalty lambda/2 |W|^2 in the objective (default 0)", 0},
+        {"dropout", 0, CLI_DOUBLE, &a->dropout, "P", "dropout on the hidden layers' outputs (default 0.2)", 0},
+        {"input-dropout", 0, CLI_DOUBLE, &a->input_dropout, "P", "dropout on the inputs (default 0.1)", 0},
+        {"seed", 0, CLI_STR, &a->seed, "N", "seed of the initialisation, shuffling and dropout (default 42)", 0},
+        {"threads", 'j', CLI_SIZE, &a->threads, "N", "BLAS threads (default 0: every core not busy,\n"
+         "                               judged by the load average)", 0},
+        {"validation", 0, CLI_DOUBLE, &a->validation, "F", "fraction held out for validation (default 0.05)", 0},
+        {"patience", 0, CLI_SIZE, &a->patience, "N", "stop after N epochs without a better validation\n"
+         "                               loss and keep the best weights (default 0: off)", 0},
+        {"augment", 0, CLI_STR, &a->augment, "none|flip", "flip: also train on every image mirrored left-right\n"
+         "                               (square images; validation rows are held out first)", 0},
+        {"scale", 0, CLI_STR, &a->scale, "KIND", "input scaling carried by the model: none, unit\n"
+         "                               (x/255), minmax, standard (per feature; the default)", 0},
+        {"out", 'o', CLI_STR, &a->out, "FILE", "the model file (default mlp-model.mlp; none: not saved)", 0},
+        {"curve-csv", 0, CLI_STR, &a->curve_csv, "FILE", "learning curve CSV (default: beside the model, -curve.csv)", 0},
+        {"plot", 0, CLI_STR, &a->plot, "FILE", "learning curve SVG (default: beside the model, -curve.svg)", 0},
+        {"quiet", 'q', CLI_FLAG, &a->quiet, NULL, "no progress output", 0},
+        {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
+    typedef char count_matches[sizeof opts == TRAIN_N_OPTS * sizeof opts[0] ? 1 : -1];
+    (void)sizeof(count_matches);
+    memcpy(out, opts, sizeof opts);
+}
+
+/* Names given for the optimizer, schedule, scaling, augmentation,
+ * activations, loss and seed; checked before anything is loaded. */
+static int check_names(train_run *r, const cli_opt *opts)
+{
+    const train_args *a = &r->a;
+    char names[192];
+    char *end;
+
+    if (strcmp(a->task, "classify") != 0 && strcmp(a->task, "regress") != 0)
+        return cli_error(CLI_USAGE, "train", "--task takes classify or regress, not '%s'", a->task);
+    if (mlp_optimizer_parse(a->optimizer, &r->opt) != MLP_OK) {
+        cli_join_names(names, sizeof names, optimizer_name);
+        return cli_error(CLI_USAGE, "train", "unknown optimizer '%s' (%s)", a->optimizer, names);
+    }
+    if (mlp_schedule_parse(a->schedule, &r->sched) != MLP_OK) {
+        cli_join_names(names, sizeof names, schedule_name);
+        return cli_error(CLI_USAGE, "train", "unknown schedule '%s' (%s)", a->schedule, names);
+    }
+    if ((r->scale = cli_lookup(a->scale, scale_names)) < 0)
+        return cli_error(CLI_USAGE, "train", "unknown scaling '%s' (auto, none, unit, minmax, "
+                         "standard)", a->scale);
+    if ((r->augment = cli_lookup(a->augment, augment_names)) < 0)
+        return cli_error(CLI_USAGE, "train", "--augment takes none or flip, not '%s'", a->augment);
+    if (mlp_activation_parse(a->activation, &r->hid_act) != MLP_OK)
+        return cli_error(CLI_USAGE, "train", "unknown activation '%s'", a->activation);
+    if (mlp_activation_parse(a->out_activation, &r->out_act) != MLP_OK)
+        return cli_error(CLI_USAGE, "train", "unknown activation '%s'", a->out_activation);
+    if (a->loss == NULL) r->loss = strcmp(a->task, "classify") == 0 ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_MSE;
+    else if (mlp_loss_parse(a->loss, &r->loss) != MLP_OK)
+        return cli_error(CLI_USAGE, "train", "unknown loss '%s' (softmax_cross_entropy, mse, "
+                         "sigmoid_cross_entropy)", a->loss);
+    r->classes = cli_loss_wants_classes(r->loss);
+    if (r->classes != (strcmp(a->task, "classify") == 0) && a->loss != NULL && cli_seen(opts, "task"))
+        return cli_error(CLI_USAGE, "train", "--loss %s does not fit --task %s", a->loss, a->task);
+    errno = 0;
+    r->seed = strtoull(a->seed, &end, 10);
+    if (*a->seed < '0' || *a->seed > '9' || *end != '\0' || errno)
+        return cli_error(CLI_USAGE, "train", "--seed takes an integer >= 0, not '%s'", a->seed);
+    return 0;
+}
+
+/* The layer sizes and the numbers, checked before anything is loaded. */
+static int check_sizes(train_run *r, const cli_opt *opts)
+{
+    const train_args *a = &r->a;
+    if (a->layers != NULL && cli_seen(opts, "hidden"))
+        return cli_error(CLI_USAGE, "train", "give --layers or --hidden, not both");
+    if (a->layers != NULL) {
+        r->n_sizes = cli_parse_sizes(a->layers, r->sizes, MAX_LAYERS + 1);
+        if (r->n_sizes < 2)
+            return cli_error(CLI_USAGE, "train", "--layers takes sizes like 784-512-10, not '%s'", a->layers);
+    } else if (*a->hidden != '\0' && strcmp(a->hidden, "none") != 0) {
+        r->n_sizes = cli_parse_sizes(a->hidden, r->sizes + 1, MAX_LAYERS - 1);
+        if (r->n_sizes == 0)
+            return cli_error(CLI_USAGE, "train", "--hidden takes sizes like 512,256, not '%s'", a->hidden);
+        r->n_sizes += 2;
+    } else {
+        r->n_sizes = 2;
+    }
+    if (a->batch == 0) return cli_error(CLI_USAGE, "train", "--batch-size must be at least 1");
+    if (a->epochs == 0) return cli_error(CLI_USAGE, "train", "--epochs must be at least 1");
+    if (!(a->dropout >= 0 && a->dropout < 1) || !(a->input_dropout >= 0 && a->input_dropout < 1))
+        return cli_error(CLI_USAGE, "train", "dropout must be in [0, 1)");
+    if (!(a->validation >= 0 && a->validation < 1))
+        return cli_error(CLI_USAGE, "train", "--validation must be in [0, 1)");
+    if (a->warmup < 0) return cli_error(CLI_USAGE, "train", "--warmup must be >= 0");
+    if (a->patience > 0 && a->validation == 0)
+        return cli_error(CLI_USAGE, "train", "--patience needs a validation set (--validation F)");
+    if (a->label_col < -1) return cli_error(CLI_USAGE, "train", "--label-column must be >= -1");
+    if (a->test_labels != NULL && a->test == NULL)
+        return cli_error(CLI_USAGE, "train", "--test-labels needs --test");
+    if (a->data == NULL && (a->labels != NULL || a->test != NULL))
+        return cli_error(CLI_USAGE, "train", "--labels and --test need --data");
+    return 0;
+}
+
+static void set_threads(const train_args *a)
+{
+    double load = 0;
+    int nt = a->threads > 0 ? (int)a->threads : auto_threads(&load);
+    mlp_set_num_threads(nt);
+    if (!a->quiet) {
+        printf("threads: %d", nt);
+        if (a->threads == 0) printf(" (auto: %ld cores, load average %.2f)",
+                                    sysconf(_SC_NPROCESSORS_ONLN), load);
+        printf("\n");
+    }
+}
+
+/* The training and test sets, and the number of outputs they call for. */
+static int load_data(train_run *r)
+{
+    const train_args *a = &r->a;
+    int rc;
+    r->fashion = a->data == NULL;
+    if (r->fashion) {
+        if (!r->classes)
+            return cli_error(CLI_USAGE, "train", "Fashion-MNIST needs softmax_cross_entropy");
+        if ((rc = cli_load_fashion("train", 0, &r->train)) != 0) return rc;
+        if ((rc = cli_load_fashion("train", 1, &r->test)) != 0) return rc;
+    } else {
+        if ((rc = cli_load_data("train", a->data, a->labels, a->header, a->label_col, r->classes,
+                                &r->train)) != 0)
+            return rc;
+        if (a->test != NULL && (rc = cli_load_data("train", a->test, a->test_labels, a->header,
+                                                   a->label_col, r->classes, &r->test)) != 0)
+            return rc;
+    }
+    if (r->classes && mlp_dataset_classes(r->train) == NULL)
+        return cli_error(CLI_FAIL, "train", "the training data has no class labels (--labels FILE)");
+    if (!r->classes && mlp_dataset_values(r->train) == NULL)
+        return cli_error(CLI_FAIL, "train", "the training data has no target values (CSV only)");
+    r->n_rows = mlp_dataset_rows(r->train);
+    r->n_out = r->classes ? mlp_dataset_num_classes(r->train) : mlp_dataset_target_cols(r->train);
+    if (r->classes && r->test != NULL && mlp_dataset_num_classes(r->test) > r->n_out)
+        r->n_out = mlp_dataset_num_classes(r->test);
+    if (r->classes && r->n_out < 2) r->n_out = 2;
+    return 0;
+}
+
+/* The layer sizes from the data and --layers or --hidden. */
+static int fit_sizes(train_run *r)
+{
+    size_t n_in = mlp_dataset_cols(r->train), i;
+    if (r->a.layers != NULL) {
+        size_t last = r->sizes[r->n_sizes - 1];
+        /* A classifier may have more outputs than the data shows classes. */
+        if (r->sizes[0] != n_in || last < r->n_out || (!r->classes && last != r->n_out))
+            return cli_error(CLI_FAIL, "train", "--layers %s does not fit the data: %zu inputs, %zu outputs",
+                             r->a.layers, n_in, r->n_out);
+        r->n_out = last;
+    }
+    r->sizes[0] = n_in;
+    r->sizes[r->n_sizes - 1] = r->n_out;
+    r->n_layers = r->n_sizes - 1;
+    for (i = 0; i < r->n_layers; i++) r->acts[i] = i + 1 == r->n_layers ? r->out_act : r->hid_act;
+    return 0;
+}
+
+/* The network with its loss, penalty, dropout and input scaling, and the
+ * targets it trains on. */
+static int build_network(train_run *r)
+{
+    const train_args *a = &r->a;
+    mlp_status st;
+    size_t i;
+    int rc;
+    if ((rc = fit_sizes(r)) != 0) return rc;
+    st = mlp_create(&r->net, r->n_layers, r->sizes, r->acts, (uint64_t)r->seed);
+    if (st != MLP_OK) return cli_lib_error("train", "creating the network", st);
+    if ((st = mlp_set_loss(r->net, r->loss)) != MLP_OK || (st = mlp_set_l2(r->net, (float)a->l2)) != MLP_OK)
+        return cli_error(CLI_USAGE, "train", "%s", mlp_last_error());
+    for (i = 0; i < r->n_layers; i++) {
+        double p = i == 0 ? a->input_dropout : a->dropout;
+        if (p > 0 && (st = mlp_set_dropout(r->net, i, (float)p)) != MLP_OK)
+            return cli_lib_error("train", "dropout", st);
+    }
+    if ((rc = set_scaling(r->net, r->scale, r->train)) != 0) return rc;
+    r->y_train = cli_targets("train", r->net, r->train);
+    if (r->y_train == NULL ||
+        (r->test != NULL && (r->y_test = cli_targets("train", r->net, r->test)) == NULL))
+        return CLI_FAIL;
+    return 0;
+}
+
 static int set_opt(mlp_trainer *tr, mlp_option o, double v, const char *name)
 {
     mlp_status st = mlp_trainer_set(tr, o, v);
     return st == MLP_OK ? 0 : cli_error(CLI_USAGE, "train", "--%s %g: %s", name, v, mlp_last_error());
 }
 
+/* The recipe's trainer options, each refused by the library with the flag named. */
+static int set_trainer_options(train_run *r)
+{
+    const train_args *a = &r->a;
+    size_t batches = (r->n_train + a->batch - 1) / a->batch, i;
+    const struct {
+        mlp_option option;
+        double value;
+        const char *flag;
+    } set[] = {
+        {MLP_OPTION_OPTIMIZER, r->opt, "optimizer"},
+        {MLP_OPTION_LEARNING_RATE, a->lr, "lr"},
+        {MLP_OPTION_SCHEDULE, r->sched, "schedule"},
+        {MLP_OPTION_WARMUP_STEPS, floor(a->warmup * (double)batches), "warmup"},
+        {MLP_OPTION_MIN_LR, a->min_lr, "min-lr"},
+        {MLP_OPTION_STEP_EPOCHS, (double)a->step_epochs, "step-epochs"},
+        {MLP_OPTION_GAMMA, a->gamma, "gamma"},
+        {MLP_OPTION_MOMENTUM, a->momentum, "momentum"},
+        {MLP_OPTION_WEIGHT_DECAY, a->weight_decay, "weight-decay"},
+        {MLP_OPTION_CLIP_NORM, a->clip, "clip"},
+        {MLP_OPTION_BATCH_SIZE, (double)a->batch, "batch-size"},
+        {MLP_OPTION_EPOCHS, (double)a->epochs, "epochs"},
+        {MLP_OPTION_VALIDATION_FRACTION, r->augment ? 0 : a->validation, "validation"},
+        {MLP_OPTION_PATIENCE, (double)a->patience, "patience"},
+    };
+    int rc;
+    for (i = 0; i < sizeof set / sizeof set[0]; i++)
+        if ((rc = set_opt(r->tr, set[i].option, set[i].value, set[i].flag)) != 0) return rc;
+    return 0;
+}
+
+/* The trainer, the flipped copies (--augment flip) and the progress report. */
+static int build_trainer(train_run *r)
+{
+    const train_args *a = &r->a;
+    mlp_status st = mlp_trainer_create(r->net, &r->tr);
+    int rc;
+    if (st != MLP_OK) return cli_lib_error("train", "creating the trainer", st);
+    r->n_train = r->n_rows - (size_t)((double)r->n_rows * a->validation);
+    if (r->augment) {
+        size_t cols = mlp_dataset_cols(r->train), w = (size_t)(sqrt((double)cols) + 0.5);
+        if (w * w != cols)
+            return cli_error(CLI_USAGE, "train", "--augment flip needs square images, not %zu pixels", cols);
+        if ((rc = cli_split_flip(r->train, r->classes, a->validation, r->seed, w, &r->split)) != 0)
+            return rc;
+        r->n_train = r->split.n;
+    }
+    if ((rc = set_trainer_options(r)) != 0) return rc;
+    memset(&r->pr, 0, sizeof r->pr);
+    r->pr.out = stdout;
+    r->pr.tty = isatty(fileno(stdout));
+    r->pr.quiet = a->quiet;
+    r->pr.batch_size = a->batch;
+    if (r->pr.tty && !a->quiet) mlp_trainer_set(r->tr, MLP_OPTION_CALLBACK_EVERY_BATCH, 1);
+    mlp_trainer_set_callback(r->tr, cli_progress_cb, &r->pr);
+    return 0;
+}
+
+static void print_summary(const train_run *r)
+{
+    const train_args *a = &r->a;
+    size_t i;
+    printf("data: %s, %zu rows x %zu features", r->fashion ? "Fashion-MNIST" : a->data, r->n_rows,
+           mlp_dataset_cols(r->train));
+    if (r->classes) printf(", %zu classes", r->n_out);
+    if (r->test != NULL) printf("; test %zu rows", mlp_dataset_rows(r->test));
+    printf("\nnetwork: ");
+    for (i = 0; i <= r->n_layers; i++) printf("%s%zu", i ? "-" : "", r->sizes[i]);
+    printf(" %s, %s, %zu parameters\n", a->activation, mlp_loss_name(r->loss), mlp_num_params(r->net));
+    printf("training: %s lr %g %s, batch %zu, %zu epochs, dropout %g/%g, validation %g, "
+           "augment %s, seed %llu\n", a->optimizer, a->lr, a->schedule, a->batch, a->epochs,
+           a->input_dropout, a->dropout, a->validation, a->augment, r->seed);
+    fflush(stdout);
+}
+
+static int run_training(train_run *r)
+{
+    const cli_split *s = &r->split;
+    mlp_status st;
+    if (!r->a.quiet) print_summary(r);
+    if (r->augment)
+        st = mlp_train(r->tr, s->X, s->y, s->n, s->X_val, s->y_val, s->n_val);
+    else
+        st = mlp_train(r->tr, mlp_dataset_features(r->train), r->y_train, r->n_rows, NULL, NULL, 0);
+    if (r->pr.tty && !r->a.quiet) fputs("\r\033[K", stdout);
+    if (st != MLP_OK) return cli_lib_error("train", "training failed", st);
+    if (!r->a.quiet && mlp_trainer_stop_reason(r->tr) == MLP_STOP_EARLY)
+        printf("early stop after %zu epochs; best epoch %zu restored\n",
+               mlp_trainer_epochs_run(r->tr), mlp_trainer_best_epoch(r->tr));
+    return 0;
+}
+
+/* The learning curve as CSV and SVG, beside the model unless named. */
+static int write_curves(const train_run *r)
+{
+    const train_args *a = &r->a;
+    size_t n_ep = mlp_trainer_epochs_run(r->tr), i;
+    const char *base = output_path(a->out) ? a->out : "mlp-model";
+    mlp_progress *hist = calloc(n_ep ? n_ep : 1, sizeof *hist);
+    char *curve_csv = a->curve_csv ? NULL : beside(base, "-curve.csv");
+    char *plot = a->plot ? NULL : beside(base, "-curve.svg");
+    const char *p;
+    int rc = 0;
+    if (hist == NULL) {
+        rc = cli_error(CLI_FAIL, "train", "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n_ep; i++) mlp_trainer_history(r->tr, i + 1, &hist[i]);
+    if ((p = output_path(a->curve_csv ? a->curve_csv : curve_csv)) != NULL) {
+        if ((rc = cli_write_curve_csv(p, hist, n_ep)) != 0) goto done;
+        if (!a->quiet) printf("learning curve: %s\n", p);
+    }
+    if ((p = output_path(a->plot ? a->plot : plot)) != NULL) {
+        char title[256];
+        snprintf(title, sizeof title, "%s: %s", r->fashion ? "Fashion-MNIST" : a->data, a->optimizer);
+        if ((rc = cli_write_curve_svg(p, hist, n_ep, title)) != 0) goto done;
+        if (!a->quiet) printf("plot: %s\n", p);
+    }
+done:
+    free(hist);
+    free(curve_csv);
+    free(plot);
+    return rc;
+}
+
+/* The model file, the learning curve, and the test set's loss and accuracy. */
+static int write_outputs(const train_run *r)
+{
+    mlp_status st;
+    int rc;
+    if (output_path(r->a.out) != NULL) {
+        st = mlp_save(r->net, r->a.out);
+        if (st != MLP_OK) return cli_lib_error("train", "saving the model", st);
+        if (!r->a.quiet) printf("model: %s\n", r->a.out);
+    }
+    if ((rc = write_curves(r)) != 0) return rc;
+    if (r->test != NULL) {
+        double tl = NAN, ta = NAN;
+        st = mlp_evaluate(r->net, mlp_dataset_features(r->test), mlp_dataset_rows(r->test), r->y_test,
+                          &tl, &ta);
+        if (st != MLP_OK) return cli_lib_error("train", "evaluating the test set", st);
+        printf("test loss: %.4f\n", tl);
+        if (!isnan(ta)) printf("test accuracy: %.2f%%\n", 100 * ta);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static void train_run_free(train_run *r)
+{
+    cli_split_free(&r->split);
+    mlp_trainer_destroy(r->tr);
+    mlp_destroy(r->net);
+    mlp_dataset_destroy(r->train);
+    mlp_dataset_destroy(r->test);
+}
+
 int cmd_train(int argc, char **argv)
 {
-    train_args a = defaults;
-    cli_opt opts[] = {
-        {"data", 'd', CLI_STR, &a.data, "FILE", "training data: CSV, or IDX images with --labels\n"
-         "                               (default: Fashion-MNIST from dataset-fashion-mnist)", 0},
-        {"labels", 0, CLI_STR, &a.labels, "FILE", "IDX labels for --data", 0},
-        {"test", 0, CLI_STR, &a.test, "FILE", "test data, same format (default with Fashion-MNIST: its test set)", 0},
-        {"test-labels", 0, CLI_STR, &a.test_labels, "FILE", "IDX labels for --test", 0},
-        {"header", 0, CLI_STR, &a.header, "auto|yes|no", "CSV header line (default auto)", 0},
-        {"label-column", 0, CLI_LONG, &a.label_col, "N", "CSV column of the target, from 0 (-1 = last, default)", 0},
-        {"task", 0, CLI_STR, &a.task, "classify|regress", "class labels or float targets (default classify)", 0},
-        {"layers", 0, CLI_STR, &a.layers, "SPEC", "all layer sizes, e.g. 784-512-256-10", 0},
-        {"hidden", 0, CLI_STR, &a.hidden, "SPEC", "hidden layer sizes, e.g. 512,256 (default 768,384)", 0},
-        {"activation", 0, CLI_STR, &a.activation, "NAME", "hidden activation: relu, leaky_relu, gelu, tanh,\n"
-         "                               sigmoid, softplus, identity (default relu)", 0},
-        {"output-activation", 0, CLI_STR, &a.out_activation, "NAME", "output activation (default identity)", 0},
-        {"loss", 0, CLI_STR, &a.loss, "NAME", "softmax_cross_entropy, mse, sigmoid_cross_entropy\n"
-         "                               (default: softmax_cross_entropy to classify, mse to regress)", 0},
-        {"optimizer", 0, CLI_STR, &a.optimizer, "NAME", "sgd, momentum, nesterov, adam, adamw, rmsprop (default adamw)", 0},
-        {"lr", 0, CLI_DOUBLE, &a.lr, "X", "learning rate (default 2e-3)", 0},
-        {"schedule", 0, CLI_STR, &a.schedule, "NAME", "constant, step, cosine (default cosine)", 0},
-        {"warmup", 0, CLI_DOUBLE, &a.warmup, "EPOCHS", "cosine: linear warm-up (default 1)", 0},
-        {"min-lr", 0, CLI_DOUBLE, &a.min_lr, "X", "cosine: final learning rate (default 0)", 0},
-        {"step-epochs", 0, CLI_SIZE, &a.step_epochs, "N", "step: decay period (default 10)", 0},
-        {"gamma", 0, CLI_DOUBLE, &a.gamma, "X", "step: decay factor (default 0.1)", 0},
-        {"momentum", 0, CLI_DOUBLE, &a.momentum, "X", "momentum, nesterov (default 0.9)", 0},
-        {"weight-decay", 0, CLI_DOUBLE, &a.weight_decay, "X", "adamw: decoupled weight decay (default 0.1)", 0},
-        {"clip", 0, CLI_DOUBLE, &a.clip, "X", "clip gradients to this global norm (default 0: off)", 0},
-        {"batch-size", 'b', CLI_SIZE, &a.batch, "N", "mini-batch size (default 256)", 0},
-        {"epochs", 'e', CLI_SIZE, &a.epochs, "N", "epochs (default 30)", 0},
-        {"l2", 0, CLI_DOUBLE, &a.l2, "X", "L2 penalty lambda/2 |W|^2 in the objective (default 0)", 0},
-        {"dropout", 0, CLI_DOUBLE, &a.dropout, "P", "dropout on the hidden layers' outputs (default 0.2)", 0},
-        {"input-dropout", 0, CLI_DOUBLE, &a.input_dropout, "P", "dropout on the inputs (default 0.1)", 0},
-        {"seed", 0, CLI_STR, &a.seed, "N", "seed of the initialisation, shuffling and dropout (default 42)", 0},
-        {"threads", 'j', CLI_SIZE, &a.threads, "N", "BLAS threads (default 0: every core not busy,\n"
-         "                               judged by the load average)", 0},
-        {"validation", 0, CLI_DOUBLE, &a.validation, "F", "fraction held out for validation (default 0.05)", 0},
-        {"patience", 0, CLI_SIZE, &a.patience, "N", "stop after N epochs without a better validation\n"
-         "                               loss and keep the best weights (default 0: off)", 0},
-        {"augment", 0, CLI_STR, &a.augment, "none|flip", "flip: also train on every image mirrored left-right\n"
-         "                               (square images; validation rows are held out first)", 0},
-        {"scale", 0, CLI_STR, &a.scale, "KIND", "input scaling carried by the model: none, unit\n"
-         "                               (x/255), minmax, standard (per feature; the default)", 0},
-        {"out", 'o', CLI_STR, &a.out, "FILE", "the model file (default mlp-model.mlp; none: not saved)", 0},
-        {"curve-csv", 0, CLI_STR, &a.curve_csv, "FILE", "learning curve CSV (default: beside the model, -curve.csv)", 0},
-        {"plot", 0, CLI_STR, &a.plot, "FILE", "learning curve SVG (default: beside the model, -curve.svg)", 0},
-        {"quiet", 'q', CLI_FLAG, &a.quiet, NULL, "no progress output", 0},
-        {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
+    train_run r;
+    train_help h;
+    cli_opt opts[TRAIN_N_OPTS];
     const char *pos[1];
-    size_t n_pos, sizes[MAX_LAYERS + 1], n_sizes = 0, n_layers, i, n_rows, n_out, n_train;
-    mlp_activation acts[MAX_LAYERS], hid_act, out_act;
-    mlp_loss loss;
-    int help, rc, opt, sched, scale, classes, fashion, augment;
-    unsigned long long seed;
-    char *end, *curve_csv = NULL, *plot = NULL;
-    mlp_dataset *train = NULL, *test = NULL;
-    mlp_network *net = NULL;
-    mlp_trainer *tr = NULL;
-    mlp_progress *hist = NULL;
-    cli_split split = {NULL, NULL, NULL, NULL, 0, 0};
-    const void *y_train, *y_test = NULL;
-    cli_progress pr;
-    mlp_status st;
+    size_t n_pos;
+    int help, rc;
 
+    memset(&r, 0, sizeof r);
+    r.a = defaults;
+    train_help_init(&h);
+    train_options(opts, &r.a, &h);
     rc = cli_parse("train", argc, argv, opts, pos, 0, &n_pos, &help);
     if (rc) return rc;
     if (help) {
@@ -191,260 +549,11 @@ int cmd_train(int argc, char **argv)
                   "the project's best defaults.", opts);
         return 0;
     }
-
-    /* ---- check the arguments before loading anything ---- */
-    if (strcmp(a.task, "classify") != 0 && strcmp(a.task, "regress") != 0)
-        return cli_error(CLI_USAGE, "train", "--task takes classify or regress, not '%s'", a.task);
-    if ((opt = cli_lookup(a.optimizer, optimizer_names)) < 0)
-        return cli_error(CLI_USAGE, "train", "unknown optimizer '%s' (sgd, momentum, nesterov, "
-                         "adam, adamw, rmsprop)", a.optimizer);
-    if ((sched = cli_lookup(a.schedule, schedule_names)) < 0)
-        return cli_error(CLI_USAGE, "train", "unknown schedule '%s' (constant, step, cosine)", a.schedule);
-    if ((scale = cli_lookup(a.scale, scale_names)) < 0)
-        return cli_error(CLI_USAGE, "train", "unknown scaling '%s' (auto, none, unit, minmax, "
-                         "standard)", a.scale);
-    if ((augment = cli_lookup(a.augment, augment_names)) < 0)
-        return cli_error(CLI_USAGE, "train", "--augment takes none or flip, not '%s'", a.augment);
-    if (mlp_activation_parse(a.activation, &hid_act) != MLP_OK)
-        return cli_error(CLI_USAGE, "train", "unknown activation '%s'", a.activation);
-    if (mlp_activation_parse(a.out_activation, &out_act) != MLP_OK)
-        return cli_error(CLI_USAGE, "train", "unknown activation '%s'", a.out_activation);
-    if (a.loss == NULL) loss = strcmp(a.task, "classify") == 0 ? MLP_LOSS_SOFTMAX_CE : MLP_LOSS_MSE;
-    else if (mlp_loss_parse(a.loss, &loss) != MLP_OK)
-        return cli_error(CLI_USAGE, "train", "unknown loss '%s' (softmax_cross_entropy, mse, "
-                         "sigmoid_cross_entropy)", a.loss);
-    classes = cli_loss_wants_classes(loss);
-    if (classes != (strcmp(a.task, "classify") == 0) && a.loss != NULL && cli_seen(opts, "task"))
-        return cli_error(CLI_USAGE, "train", "--loss %s does not fit --task %s", a.loss, a.task);
-    errno = 0;
-    seed = strtoull(a.seed, &end, 10);
-    if (*a.seed < '0' || *a.seed > '9' || *end != '\0' || errno)
-        return cli_error(CLI_USAGE, "train", "--seed takes an integer >= 0, not '%s'", a.seed);
-    if (a.layers != NULL && cli_seen(opts, "hidden"))
-        return cli_error(CLI_USAGE, "train", "give --layers or --hidden, not both");
-    if (a.layers != NULL) {
-        n_sizes = cli_parse_sizes(a.layers, sizes, MAX_LAYERS + 1);
-        if (n_sizes < 2)
-            return cli_error(CLI_USAGE, "train", "--layers takes sizes like 784-512-10, not '%s'", a.layers);
-    } else if (*a.hidden != '\0' && strcmp(a.hidden, "none") != 0) {
-        n_sizes = cli_parse_sizes(a.hidden, sizes + 1, MAX_LAYERS - 1);
-        if (n_sizes == 0)
-            return cli_error(CLI_USAGE, "train", "--hidden takes sizes like 512,256, not '%s'", a.hidden);
-        n_sizes += 2;
-    } else {
-        n_sizes = 2;
-    }
-    if (a.batch == 0) return cli_error(CLI_USAGE, "train", "--batch-size must be at least 1");
-    if (a.epochs == 0) return cli_error(CLI_USAGE, "train", "--epochs must be at least 1");
-    if (!(a.dropout >= 0 && a.dropout < 1) || !(a.input_dropout >= 0 && a.input_dropout < 1))
-        return cli_error(CLI_USAGE, "train", "dropout must be in [0, 1)");
-    if (!(a.validation >= 0 && a.validation < 1))
-        return cli_error(CLI_USAGE, "train", "--validation must be in [0, 1)");
-    if (a.warmup < 0) return cli_error(CLI_USAGE, "train", "--warmup must be >= 0");
-    if (a.patience > 0 && a.validation == 0)
-        return cli_error(CLI_USAGE, "train", "--patience needs a validation set (--validation F)");
-    if (a.label_col < -1) return cli_error(CLI_USAGE, "train", "--label-column must be >= -1");
-    if (a.test_labels != NULL && a.test == NULL)
-        return cli_error(CLI_USAGE, "train", "--test-labels needs --test");
-    if (a.data == NULL && (a.labels != NULL || a.test != NULL))
-        return cli_error(CLI_USAGE, "train", "--labels and --test need --data");
-    {
-        double load = 0;
-        int nt = a.threads > 0 ? (int)a.threads : auto_threads(&load);
-        mlp_set_num_threads(nt);
-        if (!a.quiet) {
-            printf("threads: %d", nt);
-            if (a.threads == 0) printf(" (auto: %ld cores, load average %.2f)",
-                                       sysconf(_SC_NPROCESSORS_ONLN), load);
-            printf("\n");
-        }
-    }
-
-    /* ---- data ---- */
-    fashion = a.data == NULL;
-    if (fashion) {
-        if (!classes)
-            return cli_error(CLI_USAGE, "train", "Fashion-MNIST needs softmax_cross_entropy");
-        if ((rc = cli_load_fashion("train", 0, &train)) != 0) goto done;
-        if ((rc = cli_load_fashion("train", 1, &test)) != 0) goto done;
-    } else {
-        if ((rc = cli_load_data("train", a.data, a.labels, a.header, a.label_col, classes, &train)) != 0)
-            goto done;
-        if (a.test != NULL &&
-            (rc = cli_load_data("train", a.test, a.test_labels, a.header, a.label_col, classes, &test)) != 0)
-            goto done;
-    }
-    if (classes && mlp_dataset_classes(train) == NULL) {
-        rc = cli_error(CLI_FAIL, "train", "the training data has no class labels (--labels FILE)");
-        goto done;
-    }
-    if (!classes && mlp_dataset_values(train) == NULL) {
-        rc = cli_error(CLI_FAIL, "train", "the training data has no target values (CSV only)");
-        goto done;
-    }
-    n_rows = mlp_dataset_rows(train);
-    n_out = classes ? mlp_dataset_num_classes(train) : mlp_dataset_target_cols(train);
-    if (classes && test != NULL && mlp_dataset_num_classes(test) > n_out) n_out = mlp_dataset_num_classes(test);
-    if (classes && n_out < 2) n_out = 2;
-    if (a.layers != NULL) {
-        /* A classifier may have more outputs than the data shows classes. */
-        if (sizes[0] != mlp_dataset_cols(train) || sizes[n_sizes - 1] < n_out ||
-            (!classes && sizes[n_sizes - 1] != n_out)) {
-            rc = cli_error(CLI_FAIL, "train", "--layers %s does not fit the data: %zu inputs, %zu outputs",
-                           a.layers, mlp_dataset_cols(train), n_out);
-            goto done;
-        }
-        n_out = sizes[n_sizes - 1];
-    }
-    sizes[0] = mlp_dataset_cols(train);
-    sizes[n_sizes - 1] = n_out;
-    n_layers = n_sizes - 1;
-    for (i = 0; i < n_layers; i++) acts[i] = i + 1 == n_layers ? out_act : hid_act;
-
-    /* ---- the network ---- */
-    st = mlp_create(&net, n_layers, sizes, acts, (uint64_t)seed);
-    if (st != MLP_OK) {
-        rc = cli_lib_error("train", "creating the network", st);
-        goto done;
-    }
-    if ((st = mlp_set_loss(net, loss)) != MLP_OK || (st = mlp_set_l2(net, (float)a.l2)) != MLP_OK) {
-        rc = cli_error(CLI_USAGE, "train", "%s", mlp_last_error());
-        goto done;
-    }
-    for (i = 0; i < n_layers; i++) {
-        double p = i == 0 ? a.input_dropout : a.dropout;
-        if (p > 0 && (st = mlp_set_dropout(net, i, (float)p)) != MLP_OK) {
-            rc = cli_lib_error("train", "dropout", st);
-            goto done;
-        }
-    }
-    if ((rc = set_scaling(net, scale, train)) != 0) goto done;
-    y_train = cli_targets("train", net, train);
-    if (y_train == NULL || (test != NULL && (y_test = cli_targets("train", net, test)) == NULL)) {
-        rc = CLI_FAIL;
-        goto done;
-    }
-
-    /* ---- the trainer ---- */
-    st = mlp_trainer_create(net, &tr);
-    if (st != MLP_OK) {
-        rc = cli_lib_error("train", "creating the trainer", st);
-        goto done;
-    }
-    n_train = n_rows - (size_t)((double)n_rows * a.validation);
-    if (augment) {
-        size_t w = (size_t)(sqrt((double)mlp_dataset_cols(train)) + 0.5);
-        if (w * w != mlp_dataset_cols(train)) {
-            rc = cli_error(CLI_USAGE, "train", "--augment flip needs square images, not %zu pixels",
-                           mlp_dataset_cols(train));
-            goto done;
-        }
-        if ((rc = cli_split_flip(train, classes, a.validation, seed, w, &split)) != 0) goto done;
-        n_train = split.n;
-    }
-    if ((rc = set_opt(tr, MLP_OPTION_OPTIMIZER, opt, "optimizer")) ||
-        (rc = set_opt(tr, MLP_OPTION_LEARNING_RATE, a.lr, "lr")) ||
-        (rc = set_opt(tr, MLP_OPTION_SCHEDULE, sched, "schedule")) ||
-        (rc = set_opt(tr, MLP_OPTION_WARMUP_STEPS,
-                      floor(a.warmup * (double)((n_train + a.batch - 1) / a.batch)), "warmup")) ||
-        (rc = set_opt(tr, MLP_OPTION_MIN_LR, a.min_lr, "min-lr")) ||
-        (rc = set_opt(tr, MLP_OPTION_STEP_EPOCHS, (double)a.step_epochs, "step-epochs")) ||
-        (rc = set_opt(tr, MLP_OPTION_GAMMA, a.gamma, "gamma")) ||
-        (rc = set_opt(tr, MLP_OPTION_MOMENTUM, a.momentum, "momentum")) ||
-        (rc = set_opt(tr, MLP_OPTION_WEIGHT_DECAY, a.weight_decay, "weight-decay")) ||
-        (rc = set_opt(tr, MLP_OPTION_CLIP_NORM, a.clip, "clip")) ||
-        (rc = set_opt(tr, MLP_OPTION_BATCH_SIZE, (double)a.batch, "batch-size")) ||
-        (rc = set_opt(tr, MLP_OPTION_EPOCHS, (double)a.epochs, "epochs")) ||
-        (rc = set_opt(tr, MLP_OPTION_VALIDATION_FRACTION, augment ? 0 : a.validation, "validation")) ||
-        (rc = set_opt(tr, MLP_OPTION_PATIENCE, (double)a.patience, "patience")))
-        goto done;
-    memset(&pr, 0, sizeof pr);
-    pr.out = stdout;
-    pr.tty = isatty(fileno(stdout));
-    pr.quiet = a.quiet;
-    pr.batch_size = a.batch;
-    if (pr.tty && !a.quiet) mlp_trainer_set(tr, MLP_OPTION_CALLBACK_EVERY_BATCH, 1);
-    mlp_trainer_set_callback(tr, cli_progress_cb, &pr);
-
-    if (!a.quiet) {
-        printf("data: %s, %zu rows x %zu features", fashion ? "Fashion-MNIST" : a.data, n_rows,
-               mlp_dataset_cols(train));
-        if (classes) printf(", %zu classes", n_out);
-        if (test != NULL) printf("; test %zu rows", mlp_dataset_rows(test));
-        printf("\nnetwork: ");
-        for (i = 0; i <= n_layers; i++) printf("%s%zu", i ? "-" : "", sizes[i]);
-        printf(" %s, %s, %zu parameters\n", a.activation, mlp_loss_name(loss), mlp_num_params(net));
-        printf("training: %s lr %g %s, batch %zu, %zu epochs, dropout %g/%g, validation %g, "
-               "augment %s, seed %llu\n", a.optimizer, a.lr, a.schedule, a.batch, a.epochs,
-               a.input_dropout, a.dropout, a.validation, a.augment, seed);
-        fflush(stdout);
-    }
-    if (augment)
-        st = mlp_train(tr, split.X, split.y, split.n, split.X_val, split.y_val, split.n_val);
-    else
-        st = mlp_train(tr, mlp_dataset_features(train), y_train, n_rows, NULL, NULL, 0);
-    if (pr.tty && !a.quiet) fputs("\r\033[K", stdout);
-    if (st != MLP_OK) {
-        rc = cli_lib_error("train", "training failed", st);
-        goto done;
-    }
-    if (!a.quiet && mlp_trainer_stop_reason(tr) == 1)
-        printf("early stop after %zu epochs; best epoch %zu restored\n", mlp_trainer_epochs_run(tr),
-               mlp_trainer_best_epoch(tr));
-
-    /* ---- outputs ---- */
-    if (output_path(a.out) != NULL) {
-        st = mlp_save(net, a.out);
-        if (st != MLP_OK) {
-            rc = cli_lib_error("train", "saving the model", st);
-            goto done;
-        }
-        if (!a.quiet) printf("model: %s\n", a.out);
-    }
-    {
-        size_t n_ep = mlp_trainer_epochs_run(tr);
-        const char *base = output_path(a.out) ? a.out : "mlp-model";
-        hist = calloc(n_ep ? n_ep : 1, sizeof *hist);
-        if (hist == NULL) {
-            rc = cli_error(CLI_FAIL, "train", "out of memory");
-            goto done;
-        }
-        for (i = 0; i < n_ep; i++) mlp_trainer_history(tr, i + 1, &hist[i]);
-        curve_csv = a.curve_csv ? NULL : beside(base, "-curve.csv");
-        plot = a.plot ? NULL : beside(base, "-curve.svg");
-        if (output_path(a.curve_csv ? a.curve_csv : curve_csv) != NULL) {
-            const char *p = a.curve_csv ? a.curve_csv : curve_csv;
-            if ((rc = cli_write_curve_csv(p, hist, n_ep)) != 0) goto done;
-            if (!a.quiet) printf("learning curve: %s\n", p);
-        }
-        if (output_path(a.plot ? a.plot : plot) != NULL) {
-            const char *p = a.plot ? a.plot : plot;
-            char title[256];
-            snprintf(title, sizeof title, "%s: %s", fashion ? "Fashion-MNIST" : a.data, a.optimizer);
-            if ((rc = cli_write_curve_svg(p, hist, n_ep, title)) != 0) goto done;
-            if (!a.quiet) printf("plot: %s\n", p);
-        }
-    }
-    if (test != NULL) {
-        double tl = NAN, ta = NAN;
-        st = mlp_evaluate(net, mlp_dataset_features(test), mlp_dataset_rows(test), y_test, &tl, &ta);
-        if (st != MLP_OK) {
-            rc = cli_lib_error("train", "evaluating the test set", st);
-            goto done;
-        }
-        printf("test loss: %.4f\n", tl);
-        if (!isnan(ta)) printf("test accuracy: %.2f%%\n", 100 * ta);
-    }
-    fflush(stdout);
-
-done:
-    cli_split_free(&split);
-    free(hist);
-    free(curve_csv);
-    free(plot);
-    mlp_trainer_destroy(tr);
-    mlp_destroy(net);
-    mlp_dataset_destroy(train);
-    mlp_dataset_destroy(test);
+    if ((rc = check_names(&r, opts)) != 0 || (rc = check_sizes(&r, opts)) != 0) return rc;
+    set_threads(&r.a);
+    if ((rc = load_data(&r)) == 0 && (rc = build_network(&r)) == 0 &&
+        (rc = build_trainer(&r)) == 0 && (rc = run_training(&r)) == 0)
+        rc = write_outputs(&r);
+    train_run_free(&r);
     return rc;
 }

@@ -33,6 +33,23 @@ int cli_lookup(const char *name, const char *const *names)
     return -1;
 }
 
+void cli_join_names(char *buf, size_t cap, const char *(*name_of)(int))
+{
+    size_t len = 0;
+    const char *name;
+    int i;
+    if (cap == 0) return;
+    buf[0] = '\0';
+    for (i = 0; (name = name_of(i)) != NULL; i++) {
+        int n = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", name);
+        if (n < 0 || (size_t)n >= cap - len) {
+            if (cap > 4) strcpy(buf + cap - 4, "...");
+            return;
+        }
+        len += (size_t)n;
+    }
+}
+
 size_t cli_parse_sizes(const char *s, size_t *out, size_t cap)
 {
     size_t n = 0;
