@@ -9,6 +9,7 @@ benchmarks/threads_bench.py measures it as a ratio within one run.
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -26,17 +27,26 @@ def test_calls_go_through_cdll():
         assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI
 
 
+@pytest.fixture
+def tmp():
+    """A private temporary folder, as in the other suites (pytest's tmp_path
+    lives under one base folder that every pytest session of the user
+    shares and prunes, and the test stages run several at once)."""
+    with tempfile.TemporaryDirectory() as d:
+        yield d
+
+
 def _model_bytes():
     return mlp.Network([6, 9, 3], activations=["tanh", "identity"], seed=11).to_bytes()
 
 
-def test_a_call_blocked_in_libmlp_lets_python_run(tmp_path):
+def test_a_call_blocked_in_libmlp_lets_python_run(tmp):
     """mlp_load on a FIFO blocks inside libmlp (in fopen, then fread) until
     another thread writes the model into it, and that writer is Python code:
     the load can only finish if the call released the GIL. Causal, not timed
     (a held GIL deadlocks: see test_the_checks_detect_a_held_gil)."""
     data = _model_bytes()
-    fifo = str(tmp_path / "model.fifo")
+    fifo = os.path.join(tmp, "model.fifo")
     os.mkfifo(fifo)
     got, errors = [], []
 
@@ -82,12 +92,12 @@ load_through(ctypes.PyDLL(path), "PyDLL")
 """
 
 
-def test_the_checks_detect_a_held_gil(tmp_path, monkeypatch):
+def test_the_checks_detect_a_held_gil(tmp, monkeypatch):
     """Control: the checks above fail when libmlp is called with the GIL held.
     Through PyDLL the FIFO load deadlocks for good, so the child still runs
     when the parent looks (however late it looks); through CDLL it returns."""
     import ctypes
-    fifo, model = str(tmp_path / "model.fifo"), str(tmp_path / "model.mlp")
+    fifo, model = os.path.join(tmp, "model.fifo"), os.path.join(tmp, "model.mlp")
     os.mkfifo(fifo)
     with open(model, "wb") as f:
         f.write(_model_bytes())
