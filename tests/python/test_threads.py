@@ -1,9 +1,9 @@
 """ctypes releases the GIL inside libmlp, and threads on separate networks
 (or one network through its lock) get exact results.
 
-Nothing here reads a clock: every check holds however busy the machine is.
-How much faster two threads are than one is a benchmark, not a test:
-benchmarks/threads_bench.py measures it as a ratio within one run.
+No outcome here depends on a clock: every check holds however busy the
+machine is. How much faster two threads are than one is a benchmark, not a
+test: benchmarks/threads_bench.py measures it as a ratio within one run.
 """
 
 import os
