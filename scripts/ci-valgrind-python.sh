@@ -14,9 +14,6 @@
 # hook tests/valgrind/usercustomize.py, installed for every Python process of
 # this run through PYTHONUSERBASE, works around exactly that error, so the
 # scikit-learn estimator checks run under memcheck too.
-# Left out: test_two_networks_predict_in_parallel, a two-core speed-up:
-# valgrind runs one thread at a time, so no speed-up can exist; the GIL
-# property is still checked here by the concurrency tests beside it.
 # Usage: bash scripts/ci-valgrind-python.sh   (after scripts/deps.sh)
 # Env: MLP_VALGRIND_BUILD_DIR (default: build-valgrind beside the sources),
 #      MLP_VALGRIND_PYTEST_ARGS (extra pytest arguments, e.g. "-k files" to
@@ -52,12 +49,11 @@ rm -rf "$logs" && mkdir -p "$logs"
 userbase="$logs/userbase"
 site=$(PYTHONUSERBASE="$userbase" /usr/bin/python3 -m site --user-site)
 mkdir -p "$site" && cp "$root/tests/valgrind/usercustomize.py" "$site/"
-envv+=(PYTHONMALLOC=malloc PYTHONUSERBASE="$userbase" MLP_UNDER_VALGRIND=1)
+envv+=(PYTHONMALLOC=malloc PYTHONUSERBASE="$userbase")
 # ctypes.util.find_library's helpers (ldconfig, gcc, ld) are not traced.
 # --fair-sched=yes: valgrind runs one thread at a time; its default lock
 # lets a thread inside a long C call keep running for long stretches, which
-# starves the other thread of the GIL-release tests (test_threads), so that
-# their "the other thread keeps running" assertion failed at random.
+# starves the threads that wait for it (test_threads: barriers, a FIFO).
 vg=(valgrind --tool=memcheck --fair-sched=yes --xml=yes --xml-file="$logs/%p.xml" --child-silent-after-fork=yes
     --trace-children=yes --trace-children-skip='*/ldconfig*,*/gcc*,*/cc1*,*/collect2,*/ld,*/ld.*,*/x86_64-linux-gnu-*'
     --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
@@ -67,8 +63,7 @@ eval "extra=(${MLP_VALGRIND_PYTEST_ARGS:-})"  # shell words, quotes allowed
 echo "== valgrind (Python suite): pytest under memcheck =="
 t0=$(date +%s)
 rc=0
-(cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs \
-   --deselect tests/python/test_threads.py::test_two_networks_predict_in_parallel "${extra[@]}") || rc=$?
+(cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs "${extra[@]}") || rc=$?
 echo "-- pytest exited $rc after $(( $(date +%s) - t0 ))s"
 check=0
 /usr/bin/python3 "$root/tests/valgrind/check_xml.py" "$build" "$logs"/*.xml || check=$?

@@ -9,8 +9,11 @@
  * Without FMA contraction (ISO C mode) every copy rounds exactly alike, so
  * results stay bit-identical across machines. Only on static functions:
  * GCC exports the resolver of a cloned extern one whatever its visibility
- * (tests/check_exports.sh). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__)
+ * (tests/check_exports.sh). MLP_NO_VEC_CLONES (CMake: -DMLP_VEC_CLONES=OFF)
+ * leaves them out: their ifunc resolvers run before ThreadSanitizer's
+ * runtime is up, which crashes a -fsanitize=thread build at load. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
+    !defined(MLP_NO_VEC_CLONES)
 #define MLP__VEC_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
 #else
 #define MLP__VEC_CLONES
