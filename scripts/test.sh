@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds libmlp, and runs the whole test suite.
-# Usage: bash scripts/test.sh   (from anywhere; as root on a fresh Debian 12)
+# Usage: bash scripts/test.sh [--quick]   (from anywhere; as root on a fresh Debian 12)
+#   --quick   build and ctest only: the development loop (a few minutes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MLP_BUILD_DIR:-$root/build}
 jobs=$(nproc)
+quick=0
+case "${1:-}" in
+  --quick) quick=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/test.sh [--quick]" >&2; exit 2 ;;
+esac
 
 [ "${MLP_SKIP_DEPS:-0}" = 1 ] || bash "$root/scripts/deps.sh"
 
@@ -14,12 +21,18 @@ cmake --build "$build" -j "$jobs"
 
 echo "== tests =="
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
+if [ "$quick" = 1 ]; then
+  echo "== quick run passed (build and ctest; the full run adds the stages below) =="
+  exit 0
+fi
 
-# Reliability stages (R9, R12): the whole suite under ASan+UBSan and under
-# valgrind memcheck, then 10 million fuzzing runs of the model loader. The
-# Python suite under memcheck (about 40 minutes, one core) runs in the
-# background alongside the other stages, in its own process group so that a
-# failing stage also stops it.
+# The reliability stages: the whole suite under ASan+UBSan and under
+# valgrind memcheck, the thread tests under ThreadSanitizer, the installed
+# Python package, and the fuzzers. The Python suite under memcheck (about
+# 30 minutes, one core) runs in the background alongside the other stages,
+# in its own process group so that a failing stage also stops it. Every
+# stage builds in a folder of its own and writes only temporary files, so
+# that no stage changes another's outcome.
 pylog="$build/valgrind-python.log"
 echo "== valgrind memcheck, Python suite: started in the background (log: $pylog) =="
 setsid bash "$root/scripts/ci-valgrind-python.sh" > "$pylog" 2>&1 &
@@ -27,9 +40,13 @@ py_pid=$!
 trap 'kill -- -"$py_pid" 2> /dev/null || true' EXIT
 echo "== sanitizers (ASan+UBSan) =="
 bash "$root/scripts/ci-sanitize.sh"
+echo "== ThreadSanitizer: the thread tests, C and Python =="
+bash "$root/scripts/ci-tsan.sh"
 echo "== valgrind memcheck, C suites =="
 bash "$root/scripts/ci-valgrind.sh"
-echo "== fuzzing the model loader (10M runs) =="
+echo "== pip install . (fresh venvs, offline) =="
+bash "$root/scripts/ci-pip.sh"
+echo "== fuzzing =="
 bash "$root/scripts/ci-fuzz.sh"
 echo "== valgrind memcheck, Python suite: waiting for it =="
 py_rc=0
