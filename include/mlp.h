@@ -266,7 +266,10 @@ MLP_API mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, con
 /* Computes J = mean loss + l2/2 * sum ||W||^2 with the network's loss and l2,
  * writes it to *J (may be NULL) and fills mlp_grads(net) with dJ/dparams by
  * error-term backpropagation. NaN or Inf in X or targets: MLP_ERR_NONFINITE.
- * Allocates nothing; batches beyond the workspace run in chunks. */
+ * Allocates nothing. A batch that fits the workspace (mlp_capacity) runs in
+ * one pass, so its result does not depend on how large the workspace is; a
+ * larger batch is summed in chunks of the workspace's rows, which may
+ * change the last bits against one pass. */
 MLP_API mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch,
                                  const void *targets, double *J);
 
@@ -422,7 +425,11 @@ MLP_API mlp_status mlp_trainer_set(mlp_trainer *tr, mlp_option option, double va
 MLP_API mlp_status mlp_trainer_get(const mlp_trainer *tr, mlp_option option, double *value);
 MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user);
 
-/* One optimiser step on one batch (dropout active); *J may be NULL. A
+/* One optimiser step on one batch (dropout active); *J may be NULL. The
+ * whole batch runs in one pass: a batch larger than the network's workspace
+ * grows it first (the only allocation a step can make), so the result
+ * depends on the options, the seed and the data alone. Plain SGD without
+ * clipping fuses its update into the backward pass. A
  * non-finite J gives MLP_ERR_DIVERGED before any parameter changes; a
  * parameter made non-finite by the update also gives MLP_ERR_DIVERGED, and
  * a lone step cannot restore it (mlp_train can). */
