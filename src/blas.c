@@ -19,13 +19,12 @@ static void sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float 
  * small-matrix kernels that read the operands where they lie; a larger one
  * packs both operands first, and at small batch packing W costs as much as
  * the arithmetic. Such a product is split into panels of its wider output
- * dimension that each qualify: the step's products at batch 16 take 26%
- * less time, at batch 4 55% (784-512-512-10, one thread). The rules are
- * those of OpenBLAS 0.3.21 (sgemm_small_kernel_permit_skylakex.c). The
- * small kernels run on the calling thread alone: with t BLAS threads they
- * still win while the batch (the smallest dimension) is at most 16 / t
- * (at 2 threads: batch 8 step 0.27 ms against 0.38 threaded, batch 16 0.51
- * against 0.45). */
+ * dimension that each qualify. The rules mirror OpenBLAS's own
+ * (sgemm_small_kernel_permit_skylakex.c); should they change, the panels
+ * still compute the same product. The small kernels run on the calling
+ * thread alone: with t BLAS threads they still win while the batch (the
+ * smallest dimension) is at most 16 / t. The figures behind these rules
+ * are in benchmarks/README.md ("Why the code is shaped this way"). */
 #define SMALL_MNK 1e6
 
 static int has_small_kernels(void)
@@ -46,8 +45,7 @@ static int panels_pay(size_t m, size_t n, size_t k)
 /* The panel width along `len` (the split output dimension; `other` is the
  * other one) with which every panel is a small-kernel product, or 0. The
  * kernels run fastest on widths that are multiples of 64, then of 16; the
- * TN kernel gains from any width, the others lose below 32 (measured at
- * batch 4 to 64). */
+ * TN kernel gains from any width, the others lose below 32. */
 static size_t panel_width(int trans_a, int trans_b, size_t other, size_t len, size_t k)
 {
     const int tn = !trans_a && trans_b; /* OpenBLAS's column-major TN */

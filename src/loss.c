@@ -30,8 +30,8 @@ static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n
         double s = 0.0, lse;
         if (delta) {
             /* One exp per logit: e = exp(o - m) kept in delta, then
-             * softmax = e / s (a second exp(o - lse) cost 3% of a step
-             * with 4096 classes). */
+             * softmax = e / s (a second exp(o - lse) would cost another
+             * exp per logit). */
             float *d = delta + r * n;
             double f;
             for (k = 0; k < n; k++) {

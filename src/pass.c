@@ -162,7 +162,7 @@ MLP__VEC_CLONES static float max_abs(const float *x, size_t n)
  * S = sum_r max|D_r| max|In_r|, and when S and lr S stay below 1e30 (half
  * a float ulp at FLT_MAX is 1e31) and |decay| <= 1, neither the products,
  * their sums nor the update can overflow, and finite D and In give no NaN.
- * This spares a pass over W that cost 40% of a step at batch 1. */
+ * This spares a pass over W, costly at small batch (benchmarks/README.md). */
 static int update_stays_finite(const float *D, size_t n_out, const float *In, size_t n_in,
                                size_t rows, float lr, float decay)
 {
@@ -198,7 +198,7 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
 
         if (l > 0) input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
         /* W = decay W - lr D^T · In: (n_out x rows)(rows x n_in); a single
-         * row without decay: W -= lr d in^T, sger (10% faster than sgemm) */
+         * row without decay: W -= lr d in^T, sger (faster than sgemm) */
         if (rows == 1 && decay == 1.0f)
             mlp__sger(ly->n_out, ly->n_in, -lr, D, In, W, ly->n_in);
         else

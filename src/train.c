@@ -292,7 +292,7 @@ typedef struct step_result {
 
 /* Plain SGD without clipping folds its update into the backward pass:
  * W = (1 - lr l2) W - lr D^T In in one sgemm per layer, with no gradient
- * written and no update pass of its own (half of a batch-1 step). The rule
+ * written and no update pass of its own (costly at batch 1). The rule
  * depends on the options alone: every batch a step sees fits the
  * workspace (mlp_train and mlp_trainer_step reserve it). */
 static int fused_sgd(const mlp_trainer *tr)

@@ -18,10 +18,9 @@ enum { SCALE_AUTO, SCALE_NONE, SCALE_UNIT, SCALE_MINMAX, SCALE_STANDARD };
  * 784-768-384-10 ReLU on standardised pixels, dropout 0.1 on the pixels
  * and 0.2 on the hidden layers, AdamW 2e-3 (decay 0.1) with one warm-up
  * epoch and cosine decay, batch 256, 30 epochs, 5% held out for
- * validation: about 90.7% test accuracy. Measured alternatives (one
- * thread, seeds 42 and 1): pixels / 255 90.3-90.6%; 512-512 90.3%;
- * 1024-512 90.6% at 1.5x the time; less dropout overfits, more
- * underfits; mirrored copies at equal compute 89.8%. */
+ * validation. Each choice beat the alternatives tried (other scaling,
+ * widths, dropout, mirrored copies); their accuracies are in
+ * benchmarks/README.md. */
 typedef struct train_args {
     const char *data, *labels, *test, *test_labels, *header, *task;
     const char *layers, *hidden, *activation, *out_activation, *loss;
@@ -90,8 +89,8 @@ static int set_scaling(mlp_network *net, int kind, const mlp_dataset *ds)
 /* --threads 0: every core, less those the 1-minute load average says are
  * busy (a load below 1.5 leaves two cores free). OpenBLAS threads
  * synchronise at every GEMM, so one descheduled thread stalls the others:
- * on 2 cores at a load of 4, two threads took 268 s where one took 145 s;
- * at a load of 1.2, two took 81 s where one takes 94 s. */
+ * on a busy machine more threads train slower than fewer
+ * (benchmarks/README.md). */
 static int auto_threads(double *load)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
