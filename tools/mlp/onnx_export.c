@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Each layer gives at most 5 nodes (gelu) and 2 initializers; the scaling
- * 2 nodes and 2 initializers, the head 1 node, gelu's constants 3. */
-#define NODES_PER_LAYER 5
+/* Each layer gives at most 6 nodes (Gemm and gelu's 5) and 2 initializers;
+ * the scaling 2 nodes and 2 initializers, the head 1 node, gelu's
+ * constants 3 initializers. */
+#define NODES_PER_LAYER 6
 
 /* x -> Sub(offset) -> Mul(scale): the same two float operations, in the
  * same order, as libmlp's forward pass. */
