@@ -221,14 +221,21 @@ def check_refusals(c, tmp):
         with open(p, "wb") as f:
             f.write(blob)
         refused(p, tag + " file")
-    # Every cut of a small model: refused or read, never a crash.
-    for cut in range(0, len(data), max(1, len(data) // 100)):
-        p = os.path.join(tmp, "cut.onnx")
+    # Cuts at 100 places, and 200 copies with a few random bytes changed:
+    # refused with a message or read, never a crash.
+    blobs = [("cut at %d" % cut, data[:cut]) for cut in range(0, len(data), max(1, len(data) // 100))]
+    for k in range(200):
+        b = bytearray(data)
+        for pos in rng.randint(0, len(b), size=1 + k % 4):
+            b[pos] = rng.randint(0, 256)
+        blobs.append(("mutation %d" % k, bytes(b)))
+    for what, blob in blobs:
+        p = os.path.join(tmp, "bad.onnx")
         with open(p, "wb") as f:
-            f.write(data[:cut])
+            f.write(blob)
         r = run([CLI, "import", p, "-o", p + ".mlp"])
         check(r.returncode in (0, 1) and (r.returncode == 0 or r.stderr.startswith("mlp import:")),
-              "cut at %d: exit %d %r" % (cut, r.returncode, r.stderr))
+              "%s: exit %d %r" % (what, r.returncode, r.stderr))
 
 
 def main_onnx(tmp):
@@ -250,18 +257,30 @@ def main_onnx(tmp):
 CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
 
 
+_drivers = {}
+
+
+def c_driver(cc, tmp, prefix, classifier):
+    """The driver object for exports with this prefix (built once)."""
+    key = (cc, prefix, classifier)
+    if key not in _drivers:
+        obj = os.path.join(tmp, "driver_%s_%s_%d.o" % key)
+        defs = ["-DPREDICT=%s_predict" % prefix]
+        if classifier:
+            defs.append("-DPREDICT_CLASS=%s_predict_class" % prefix)
+        must([cc] + CFLAGS + defs + ["-c", os.path.join(SRC, "tests", "onnx", "c_driver.c"),
+                                     "-o", obj])
+        _drivers[key] = obj
+    return _drivers[key]
+
+
 def c_build(cc, d, prefix, classifier):
-    """Compiles PREFIX.c (an object) and links it with the driver."""
+    """Compiles PREFIX.c (with its header) and links it with the driver."""
     src = os.path.join(d, prefix + ".c")
     obj = os.path.join(d, "%s_%s.o" % (prefix, cc))
     exe = os.path.join(d, "%s_%s" % (prefix, cc))
     must([cc] + CFLAGS + ["-c", src, "-o", obj])
-    defs = ['-DPREFIX_H="%s.h"' % prefix, "-DPREDICT=%s_predict" % prefix,
-            "-DN_OUTPUTS=%s_N_OUTPUTS" % prefix.upper(), "-I" + d]
-    if classifier:
-        defs.append("-DPREDICT_CLASS=%s_predict_class" % prefix)
-    must([cc] + CFLAGS + defs + [os.path.join(SRC, "tests", "onnx", "c_driver.c"), obj, "-lm",
-                                 "-o", exe])
+    must([cc, c_driver(cc, os.path.dirname(d), prefix, classifier), obj, "-lm", "-o", exe])
     return obj, exe
 
 
@@ -293,11 +312,11 @@ def check_c_case(c, compilers, int8_worst):
     for cc in compilers:
         obj, exe = c_build(cc, d, "m", classifier)
         c_contract(d, "m", obj)
-        must([exe, x, str(ROWS), os.path.join(d, "yc.f32")])
+        must([exe, x, str(ROWS), str(n_out), os.path.join(d, "yc.f32")])
         close(f32(os.path.join(d, "yc.f32"), n_out), y, 1e-5, "%s: C export (%s)" % (name, cc))
         obj, exe = c_build(cc, d, "q", classifier)
         c_contract(d, "q", obj)
-        must([exe, x, str(ROWS), os.path.join(d, "yq.f32")])
+        must([exe, x, str(ROWS), str(n_out), os.path.join(d, "yq.f32")])
         yq = f32(os.path.join(d, "yq.f32"), n_out)
         # int8 computes exactly the network with the rounded weights ...
         close(yq, ydq, 1e-5, "%s: int8 C export vs its dequantized weights (%s)" % (name, cc))
