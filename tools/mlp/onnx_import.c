@@ -38,10 +38,23 @@ typedef struct importer {
 
 static const char *str(const char *s) { return s != NULL ? s : ""; }
 
+/* A name from the file, fit for a message: printable ASCII, at most 64
+ * characters. */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+    size_t i;
+    s = str(s);
+    for (i = 0; s[i] && i + 4 < cap; i++) buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (s[i]) memcpy(buf + i, "...", 3), i += 3;
+    buf[i] = '\0';
+    return buf;
+}
+
 static int refuse(importer *im, const Onnx__NodeProto *n, const char *why)
 {
-    return cli_error(CLI_FAIL, im->cmd, "%s: node '%s' (op %s): %s", im->path, str(n->name),
-                     str(n->op_type), why);
+    char name[68], op[68];
+    return cli_error(CLI_FAIL, im->cmd, "%s: node '%s' (op %s): %s", im->path,
+                     shown(n->name, name, sizeof name), shown(n->op_type, op, sizeof op), why);
 }
 
 static const Onnx__TensorProto *find_init(const importer *im, const char *name)
@@ -361,7 +374,7 @@ static int find_input(importer *im)
         if (tp != NULL && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
             tp->tensor_type->has_elem_type &&
             tp->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
-            return cli_error(CLI_FAIL, im->cmd, "%s: input '%s' is not float", im->path, v->name);
+            return cli_error(CLI_FAIL, im->cmd, "%s: the graph input is not float", im->path);
         im->cur = v->name;
     }
     if (im->cur == NULL) return cli_error(CLI_FAIL, im->cmd, "%s: the graph has no input", im->path);
@@ -372,6 +385,7 @@ static int find_input(importer *im)
 static int walk(importer *im)
 {
     size_t at = 0, used;
+    char buf[68];
     if (find_input(im)) return -1;
     if (im->g->n_node == 0) return cli_error(CLI_FAIL, im->cmd, "%s: the graph has no nodes", im->path);
     if ((im->layers = calloc(im->g->n_node, sizeof *im->layers)) == NULL)
@@ -386,11 +400,11 @@ static int walk(importer *im)
         const char *o = str(im->g->output[at]->name);
         if (strcmp(o, im->cur) != 0 && (im->head_out == NULL || strcmp(o, im->head_out) != 0))
             return cli_error(CLI_FAIL, im->cmd, "%s: output '%s' is not the end of the chain",
-                             im->path, o);
+                             im->path, shown(o, buf, sizeof buf));
     }
     if (!is_graph_output(im, im->cur) && im->head_out == NULL)
         return cli_error(CLI_FAIL, im->cmd, "%s: the chain's end '%s' is not a graph output",
-                         im->path, im->cur);
+                         im->path, shown(im->cur, buf, sizeof buf));
     if (im->n_scaling && im->n_scaling != im->layers[0].n_in)
         return cli_error(CLI_FAIL, im->cmd, "%s: the input scaling has %zu values for %zu inputs",
                          im->path, im->n_scaling, im->layers[0].n_in);
