@@ -213,6 +213,10 @@ def check_refusals(c, tmp):
     with open(os.path.join(tmp, "dims.onnx"), "wb") as f:
         f.write(m.SerializeToString())
     refused(os.path.join(tmp, "dims.onnx"), "inflated dims", "gemm0")
+    m.CopyFrom(base)
+    m.graph.input[0].type.tensor_type.shape.dim[1].dim_value = c["n_in"] + 1
+    onnx.save(m, os.path.join(tmp, "cols.onnx"))
+    refused(os.path.join(tmp, "cols.onnx"), "input columns", "columns")
     # Truncated, garbage and empty files.
     data = open(src, "rb").read()
     rng = np.random.RandomState(5)

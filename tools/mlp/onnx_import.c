@@ -25,6 +25,7 @@ typedef struct imp_layer {
 typedef struct importer {
     const char *cmd, *path;
     const Onnx__GraphProto *g;
+    const char *input;   /* the graph input's name */
     const char *cur;     /* the tensor the chain has reached */
     imp_layer *layers;   /* room for one per node */
     size_t n_layers;
@@ -378,7 +379,26 @@ static int find_input(importer *im)
         im->cur = v->name;
     }
     if (im->cur == NULL) return cli_error(CLI_FAIL, im->cmd, "%s: the graph has no input", im->path);
+    im->input = im->cur;
     return 0;
+}
+
+/* The column count the graph input declares, or -1 when it names none. */
+static int64_t input_cols(const importer *im)
+{
+    size_t k;
+    for (k = 0; k < im->g->n_input; k++) {
+        const Onnx__ValueInfoProto *v = im->g->input[k];
+        const Onnx__TensorShapeProto *sh;
+        if (v->name == NULL || strcmp(v->name, im->input) != 0 || v->type == NULL ||
+            v->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
+            (sh = v->type->tensor_type->shape) == NULL)
+            continue;
+        if (sh->n_dim != 2) return 0; /* never a layer's size: refused */
+        if (sh->dim[1]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+            return sh->dim[1]->dim_value;
+    }
+    return -1;
 }
 
 /* Walks the nodes in file order (ONNX requires topological order). */
@@ -405,6 +425,9 @@ static int walk(importer *im)
     if (!is_graph_output(im, im->cur) && im->head_out == NULL)
         return cli_error(CLI_FAIL, im->cmd, "%s: the chain's end '%s' is not a graph output",
                          im->path, shown(im->cur, buf, sizeof buf));
+    if (input_cols(im) >= 0 && (size_t)input_cols(im) != im->layers[0].n_in)
+        return cli_error(CLI_FAIL, im->cmd, "%s: the graph input has %lld columns, the first layer %zu",
+                         im->path, (long long)input_cols(im), im->layers[0].n_in);
     if (im->n_scaling && im->n_scaling != im->layers[0].n_in)
         return cli_error(CLI_FAIL, im->cmd, "%s: the input scaling has %zu values for %zu inputs",
                          im->path, im->n_scaling, im->layers[0].n_in);
