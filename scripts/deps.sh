@@ -13,6 +13,11 @@ packages=(
   locales graphviz
   pmccabe
 )
+# mlp export / import: ONNX through protobuf-c over Debian's onnx.proto,
+# checked in the tests by onnx.checker and npm's onnxruntime-node.
+packages+=(
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx nodejs
+)
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (or with sudo) to install: ${packages[*]}" >&2
   exit 1
@@ -20,6 +25,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+# Debian's nodejs comes without npm; NodeSource's includes it (and
+# conflicts with Debian's npm package).
+command -v npm >/dev/null || apt-get install -y -q --no-install-recommends npm
 
 # The CSV reader is tested under a German numeric locale (R15).
 if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then

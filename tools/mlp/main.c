@@ -12,7 +12,9 @@ static void usage(FILE *f)
             "  eval MODEL     loss and accuracy of a saved model on a data set\n"
             "  predict MODEL  the class (or output values) for each input row\n"
             "  info MODEL     architecture, parameter count and training metadata\n"
-            "  graph MODEL    the computation graph as Graphviz DOT (or SVG)\n\n"
+            "  graph MODEL    the computation graph as Graphviz DOT (or SVG)\n"
+            "  export MODEL   the model as ONNX or as C source for embedded targets\n"
+            "  import FILE    an ONNX chain of dense layers as a model\n\n"
             "`mlp COMMAND --help` describes each command; `mlp --version` the version.\n");
 }
 
@@ -22,7 +24,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*run)(int, char **);
     } cmds[] = {{"train", cmd_train}, {"eval", cmd_eval}, {"predict", cmd_predict},
-                {"info", cmd_info}, {"graph", cmd_graph}};
+                {"info", cmd_info}, {"graph", cmd_graph},
+                {"export", cmd_export}, {"import", cmd_import}};
     size_t i;
 
     if (argc < 2) {
