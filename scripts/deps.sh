@@ -8,6 +8,7 @@ packages=(
   libopenblas-dev libcmocka-dev zlib1g-dev
   python3 python3-numpy python3-pytest python3-sklearn python3-matplotlib
   python3-venv python3-setuptools python3-wheel
+  python3-onnx python3-torch
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
   locales graphviz
