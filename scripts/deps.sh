@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing libmlp needs on Debian 12 (run as root).
-# The heavy peers used only for comparisons (PyTorch, FANN) are in
-# benchmarks/README.md, not here.
+# python3-torch and python3-onnx are here for the conversion tests
+# (tests/python); FANN, used only for comparisons, is in benchmarks/README.md.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config

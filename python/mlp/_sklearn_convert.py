@@ -22,8 +22,11 @@ def _check(est):
     except ImportError as e:
         raise ImportError("from_sklearn needs scikit-learn (Debian: python3-sklearn): %s" % e) from e
     if not isinstance(est, (MLPClassifier, MLPRegressor)):
+        hint = " (a fitted libmlp estimator holds its Network as .network_)" if hasattr(
+            est, "network_") else ""
         raise fail("MLP_ERR_ARGUMENT", "from_sklearn takes a fitted sklearn.neural_network "
-                   "MLPClassifier or MLPRegressor, got %s" % type(est).__name__)
+                   "MLPClassifier or MLPRegressor, got %s.%s%s"
+                   % (type(est).__module__, type(est).__name__, hint))
     if not hasattr(est, "coefs_") or not hasattr(est, "out_activation_"):
         raise fail("MLP_ERR_ARGUMENT", "from_sklearn: the %s is not fitted (call fit first)"
                    % type(est).__name__)
