@@ -18,6 +18,7 @@ import numpy as np
 from ._errors import fail
 
 OPSET = 13
+IR_VERSION = 7  # the IR of opset 13, as `mlp export` writes
 
 # libmlp activation -> ONNX operator (gelu is built from Erf below).
 _SIMPLE_ACTS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softplus": "Softplus"}
@@ -58,16 +59,16 @@ class _Graph:
 def _activation(g, act, z, out, l):
     """Emits act(z) into tensor out."""
     if act in _SIMPLE_ACTS:
-        return g.node(_SIMPLE_ACTS[act], [z], out, "%s%d" % (act, l))
+        return g.node(_SIMPLE_ACTS[act], [z], out, "act%d" % l)
     if act == "leaky_relu":
-        return g.node("LeakyRelu", [z], out, "leaky_relu%d" % l, alpha=0.01)
-    if act == "gelu":  # exact: z * 0.5 * (1 + erf(z / sqrt 2))
-        p = "gelu%d" % l
-        t = g.node("Div", [z, g.const("gelu_sqrt2", math.sqrt(2.0))], p + "_scaled", p + "_div")
-        t = g.node("Erf", [t], p + "_erf", p + "_erf")
-        t = g.node("Add", [t, g.const("gelu_one", 1.0)], p + "_cdf2", p + "_add")
-        t = g.node("Mul", [z, t], p + "_x_cdf2", p + "_mul")
-        return g.node("Mul", [t, g.const("gelu_half", 0.5)], out, p + "_half")
+        return g.node("LeakyRelu", [z], out, "act%d" % l, alpha=0.01)
+    if act == "gelu":  # exact: (z * 0.5) * (1 + erf(z / sqrt 2))
+        t, n = "z%d_gelu_" % l, "gelu%d" % l
+        d = g.node("Div", [z, g.const("gelu_sqrt2", math.sqrt(2.0))], t + "div", n + "_div")
+        e = g.node("Erf", [d], t + "erf", n + "_erf")
+        a = g.node("Add", [e, g.const("gelu_one", 1.0)], t + "add", n + "_add")
+        h = g.node("Mul", [z, g.const("gelu_half", 0.5)], t + "half", n + "_half")
+        return g.node("Mul", [h, a], out, n)
     raise fail("MLP_ERR_ACTIVATION", "layer %d: no ONNX mapping for activation %r" % (l, act))
 
 
@@ -76,11 +77,11 @@ def _layers(g, net):
     h = "x"
     scaling = net.input_scaling
     if scaling is not None:
-        h = g.node("Sub", [h, g.const("input_offset", scaling[0])], "x_centered", "input_sub")
-        h = g.node("Mul", [h, g.const("input_scale", scaling[1])], "x_scaled", "input_mul")
+        h = g.node("Sub", [h, g.const("input_offset", scaling[0])], "x_centered", "input_center")
+        h = g.node("Mul", [h, g.const("input_scale", scaling[1])], "x_scaled", "input_scale")
     params, acts = net.get_params(), net.activations
     for l, ((W, b), act) in enumerate(zip(params, acts)):
-        out = "logits" if l == len(params) - 1 else "h%d" % l
+        out = "logits" if l == len(params) - 1 else "a%d" % l
         z = out if act == "identity" else "z%d" % l
         g.node("Gemm", [h, g.const("W%d" % l, W), g.const("b%d" % l, b)], z, "gemm%d" % l,
                transB=1)
@@ -98,15 +99,15 @@ def build_model(net):
     outputs = [helper.make_tensor_value_info(logits, FLOAT, ["N", n_out])]
     if loss in _HEADS:
         op, attrs = _HEADS[loss]
-        g.node(op, [logits], "probabilities", "head_" + op.lower(), **attrs)
+        g.node(op, [logits], "probabilities", "probabilities", **attrs)
         outputs.append(helper.make_tensor_value_info("probabilities", FLOAT, ["N", n_out]))
     graph = helper.make_graph(g.nodes, "libmlp", [helper.make_tensor_value_info("x", FLOAT, ["N", n_in])],
                               outputs, initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="libmlp", producer_version=_version())
-    classes = n_out if loss in _HEADS else 0
+    model.ir_version = IR_VERSION
     helper.set_model_props(model, {"libmlp_version": _version(), "loss": loss,
-                                   "classes": str(classes)})
+                                   "classes": str(n_out)})
     onnx.checker.check_model(model)
     return model
 

@@ -17,6 +17,11 @@ import numpy as np
 from ._errors import fail
 from ._onnx import import_onnx
 
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+_PROBE = np.linspace(-8.0, 8.0, 65)
+_GELU = _PROBE * 0.5 * (1.0 + _erf(_PROBE / math.sqrt(2.0)))
+_GELU_OPS = (["Add", "Div", "Erf", "Mul", "Mul"], ["Add", "Erf", "Mul", "Mul", "Mul"])
+_EVAL = {"Div": np.divide, "Mul": np.multiply, "Add": np.add, "Erf": _erf}
 _ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softplus": "softplus",
          "LeakyRelu": "leaky_relu"}
 
@@ -27,10 +32,6 @@ def _refuse(node, why="unsupported node"):
 
 def _attrs(onnx, node):
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _is(value, target):
-    return value is not None and value.size == 1 and abs(float(value.reshape(-1)[0]) - target) < 1e-6
 
 
 class _Reader:
@@ -59,6 +60,10 @@ class _Reader:
     def const(self, name):
         v = self.consts.get(name)
         return None if v is None else np.asarray(v, np.float64)
+
+    def scalar(self, name):
+        v = self.const(name)
+        return v.reshape(-1) if v is not None and v.size == 1 else None
 
     def other(self, node):
         """The constant operand of a binary node whose other operand is the chain."""
@@ -140,28 +145,26 @@ class _Reader:
         return self.advance(n)
 
     def gelu(self, i):
-        """x * 0.5 * (1 + erf(x / sqrt 2)), the two last products in either order."""
+        """Five nodes of Div, Mul, Add and one Erf, reading only the chain and
+        scalar constants, that compute exact gelu: checked by evaluating them
+        on probe values, so any order of the products is accepted."""
         ns = self.nodes[i:i + 5]
-        if len(ns) < 5 or not self.pending() or ns[0].input[0] != self.cur:
+        ops = sorted(n.op_type for n in ns)
+        if len(ns) < 5 or not self.pending() or ops not in _GELU_OPS:
             return 0
-        x, ops = self.cur, [n.op_type for n in ns]
-        if ops != ["Div", "Erf", "Add", "Mul", "Mul"] and ops != ["Mul", "Erf", "Add", "Mul", "Mul"]:
-            return 0
-        k = self.other(ns[0])
-        scaled = _is(k, math.sqrt(2.0)) if ops[0] == "Div" else _is(k, math.sqrt(0.5))
-        chained = all(ns[j - 1].output[0] in ns[j].input for j in range(1, 5))
-        self.cur = ns[1].output[0]
-        one = _is(self.other(ns[2]), 1.0)
-        self.cur = ns[2].output[0]
-        m3 = self.other(ns[3])
-        self.cur = ns[3].output[0]
-        m4 = self.other(ns[4])
-        self.cur = x
-        with_x = x in ns[3].input and _is(m4, 0.5) or _is(m3, 0.5) and x in ns[4].input
-        if not (scaled and chained and one and with_x):
+        vals = {self.cur: _PROBE}
+        for n in ns:
+            args = [vals[t] if t in vals else self.scalar(t) for t in n.input]
+            if any(a is None for a in args) or len(n.output) != 1:
+                return 0
+            if len(args) != (1 if n.op_type == "Erf" else 2):
+                return 0
+            vals[n.output[0]] = _EVAL[n.op_type](*args)
+        out = vals[ns[-1].output[0]]
+        if out.shape != _PROBE.shape or not np.allclose(out, _GELU, rtol=1e-6, atol=1e-7):
             return 0
         self.layers[-1][2] = "gelu"
-        self.cur = ns[4].output[0]
+        self.cur = ns[-1].output[0]
         return 5
 
     def output_head(self, i):

@@ -43,7 +43,8 @@ def ort():
         problems.append("MLP_ORT_RUN=%r is not a file (tests/onnx/ort_run.js)" % script)
     if problems:
         pytest.fail("the ONNX runtime tests need onnxruntime-node: " + "; ".join(problems))
-    env = dict(os.environ, NODE_PATH=os.path.join(os.path.abspath(ort_dir), "node_modules"))
+    ort_dir = os.path.abspath(ort_dir)  # ort_run.js reads ORT_NODE_DIR; NODE_PATH serves others
+    env = dict(os.environ, ORT_NODE_DIR=ort_dir, NODE_PATH=os.path.join(ort_dir, "node_modules"))
 
     def run(model_path, X, outdir):
         X = np.ascontiguousarray(X, "<f4")
@@ -104,6 +105,8 @@ def test_graph_layout(tmp_path, rng):
     ops = [n.op_type for n in g.node]
     assert ops[:2] == ["Sub", "Mul"] and ops.count("Gemm") == 3 and ops[-1] == "Softmax"
     assert "Erf" in ops and "Tanh" in ops
+    assert [n.name for n in g.node][:2] == ["input_center", "input_scale"]
+    assert g.node[-1].name == "probabilities" and model.ir_version == 7
     inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
     for l, (W, b) in enumerate(net.get_params()):
         np.testing.assert_array_equal(inits["W%d" % l], W)  # (n_out, n_in), as libmlp holds it
@@ -120,7 +123,7 @@ def test_graph_layout(tmp_path, rng):
                      "classes": "3"}
 
 
-@pytest.mark.parametrize("loss,classes", [("mse", "0"), ("sigmoid_cross_entropy", "2")])
+@pytest.mark.parametrize("loss,classes", [("mse", "2"), ("sigmoid_cross_entropy", "2")])
 def test_metadata_per_loss(tmp_path, loss, classes):
     net = mlp.Network([3, 2])
     net.loss = loss
@@ -173,19 +176,29 @@ def test_matmul_add_and_gemm_without_transb(rng):
     assert_close(net.forward(X), want, what="MatMul + Add import")
 
 
-def test_constant_nodes_and_torch_style_gelu(rng):
+def _gelu_model(rng, divisor=np.sqrt(2.0), first="Div"):
+    """Gemm then gelu as x * (0.5 * (1 + erf(x / sqrt 2))), with 0.5 from a Constant node."""
     W, b = rng.randn(2, 3), rng.randn(2)
     const = helper.make_node("Constant", [], ["half"], name="c",
                              value=numpy_helper.from_array(np.float32(0.5)))
+    k = divisor if first == "Div" else 1.0 / divisor
     nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["z"], name="g", transB=1), const,
-             helper.make_node("Div", ["z", "r2"], ["d"], name="div"),
+             helper.make_node(first, ["z", "k"], ["d"], name="scale_z"),
              helper.make_node("Erf", ["d"], ["e"], name="erf"),
              helper.make_node("Add", ["e", "one"], ["a"], name="add"),
              helper.make_node("Mul", ["a", "half"], ["m"], name="half_first"),
              helper.make_node("Mul", ["z", "m"], ["y"], name="times_x")]
-    model = _model(nodes, {"W": W, "b": b, "r2": np.sqrt(2.0), "one": 1.0})
-    net = mlp.Network.from_onnx(model)
+    return _model(nodes, {"W": W, "b": b, "k": k, "one": 1.0})
+
+
+@pytest.mark.parametrize("first", ["Div", "Mul"])
+def test_constant_nodes_and_other_gelu_orders(rng, first):
+    net = mlp.Network.from_onnx(_gelu_model(rng, first=first))
     assert net.activations == ["gelu"] and net.loss == "mse"
+
+
+def test_refuses_an_inexact_gelu(rng):
+    _refused(_gelu_model(rng, divisor=1.5), "scale_z", "Div")
 
 
 def _refused(model, name, op):
