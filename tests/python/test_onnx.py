@@ -2,9 +2,10 @@
 
 The runtime is npm's onnxruntime-node, run through ort_run.js
 (node ort_run.js MODEL.onnx INPUT.f32 ROWS COLS OUTDIR writes OUTDIR/NAME.f32
-for every output). MLP_ORT_DIR names the folder holding
-node_modules/onnxruntime-node; MLP_ORT_RUN the script (default:
-tests/onnx/ort_run.js). Without them these tests fail: they never skip.
+for every output). MLP_ORT_DIR (else ORT_NODE_DIR, as scripts/onnxruntime.sh
+uses) names the folder holding node_modules/onnxruntime-node; MLP_ORT_RUN the
+script (default: tests/onnx/ort_run.js). Without them these tests fail, in CI
+and out of it: they never skip.
 """
 
 import os
@@ -30,8 +31,8 @@ LOSSES = ["mse", "softmax_cross_entropy", "sigmoid_cross_entropy"]
 @pytest.fixture(scope="module")
 def ort():
     """A function running the model on X in the ONNX runtime: {output name: array}."""
-    ort_dir = os.environ.get("MLP_ORT_DIR", "")
-    script = os.environ.get("MLP_ORT_RUN") or os.path.join(HERE, "..", "onnx", "ort_run.js")
+    ort_dir = os.environ.get("MLP_ORT_DIR") or os.environ.get("ORT_NODE_DIR", "")
+    script = os.environ.get("MLP_ORT_RUN") or os.path.join(os.path.dirname(HERE), "onnx", "ort_run.js")
     node = shutil.which("node")
     problems = []
     if not node:
