@@ -14,6 +14,13 @@
 # hook tests/valgrind/usercustomize.py, installed for every Python process of
 # this run through PYTHONUSERBASE, works around exactly that error, so the
 # scikit-learn estimator checks run under memcheck too.
+# Left out: test_torch_convert.py. `import torch` loads Debian's libhwy,
+# whose initialiser (hwy::platform::TimerResolution) executes RDTSCP, which
+# valgrind 3.19 cannot decode: SIGILL kills the process at the import. The
+# plain `python` test runs it, and the libmlp calls it makes (get_params,
+# set_params, input_scaling) are exercised here by the other tests.
+# Not traced: node, which runs onnxruntime-node for the ONNX tests; it is
+# not ours, and the Python side of those tests still runs under memcheck.
 # Usage: bash scripts/ci-valgrind-python.sh   (after scripts/deps.sh)
 # Env: MLP_VALGRIND_BUILD_DIR (default: build-valgrind beside the sources),
 #      MLP_VALGRIND_PYTEST_ARGS (extra pytest arguments, e.g. "-k files" to
@@ -55,7 +62,7 @@ envv+=(PYTHONMALLOC=malloc PYTHONUSERBASE="$userbase")
 # lets a thread inside a long C call keep running for long stretches, which
 # starves the threads that wait for it (test_threads: barriers, a FIFO).
 vg=(valgrind --tool=memcheck --fair-sched=yes --xml=yes --xml-file="$logs/%p.xml" --child-silent-after-fork=yes
-    --trace-children=yes --trace-children-skip='*/ldconfig*,*/gcc*,*/cc1*,*/collect2,*/ld,*/ld.*,*/x86_64-linux-gnu-*'
+    --trace-children=yes --trace-children-skip='*/node,*/ldconfig*,*/gcc*,*/cc1*,*/collect2,*/ld,*/ld.*,*/x86_64-linux-gnu-*'
     --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect
     --suppressions="$root/tests/valgrind.supp" --num-callers=40)
 
@@ -63,7 +70,8 @@ eval "extra=(${MLP_VALGRIND_PYTEST_ARGS:-})"  # shell words, quotes allowed
 echo "== valgrind (Python suite): pytest under memcheck =="
 t0=$(date +%s)
 rc=0
-(cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs "${extra[@]}") || rc=$?
+(cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs \
+   --ignore "$root/tests/python/test_torch_convert.py" "${extra[@]}") || rc=$?
 echo "-- pytest exited $rc after $(( $(date +%s) - t0 ))s"
 check=0
 /usr/bin/python3 "$root/tests/valgrind/check_xml.py" "$build" "$logs"/*.xml || check=$?

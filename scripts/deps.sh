@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing libmlp needs on Debian 12 (run as root).
-# The heavy peers used only for comparisons (PyTorch, FANN) are in
-# benchmarks/README.md, not here.
+# python3-torch and python3-onnx are here for the conversion tests
+# (tests/python); FANN, used only for comparisons, is in benchmarks/README.md.
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libopenblas-dev libcmocka-dev zlib1g-dev
   python3 python3-numpy python3-pytest python3-sklearn python3-matplotlib
   python3-venv python3-setuptools python3-wheel
+  python3-onnx python3-torch
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
   locales graphviz

@@ -472,6 +472,40 @@ class Network:
         check(lib.mlp_load_buffer(ctypes.byref(h), data, len(data)))
         return cls._adopt(h.value)
 
+    # ---- other frameworks (docs/PYTHON_CONVERSIONS.md) --------------------
+
+    def to_onnx(self, path):
+        """Writes the network as an ONNX file (opset 13; needs the onnx
+        package); returns the ModelProto."""
+        from ._onnx import to_onnx
+        return to_onnx(self, path)
+
+    @classmethod
+    def from_onnx(cls, source):
+        """A Network from an ONNX file (path, bytes or ModelProto) holding a
+        chain of Gemm or MatMul + Add layers and supported activations."""
+        from ._onnx_read import from_onnx
+        return from_onnx(source)
+
+    def to_torch(self):
+        """A float32 torch.nn.Sequential of Linear and activation modules
+        computing forward() (input scaling folded into the first Linear)."""
+        from ._torch import to_torch
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, module, loss=None):
+        """A Network from an nn.Sequential of Linear and supported activation
+        modules (a trailing Softmax sets softmax cross-entropy)."""
+        from ._torch import from_torch
+        return from_torch(module, loss)
+
+    @classmethod
+    def from_sklearn(cls, estimator):
+        """A Network from a fitted scikit-learn MLPClassifier or MLPRegressor."""
+        from ._sklearn_convert import from_sklearn
+        return from_sklearn(estimator)
+
     def to_dot(self):
         """The forward and backward computation graph as Graphviz DOT text."""
         needed = ctypes.c_size_t()
