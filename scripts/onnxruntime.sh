@@ -10,6 +10,9 @@ set -euo pipefail
 dir=${1:?usage: onnxruntime.sh DIR}
 version=${ORT_NODE_VERSION:-1.30.0}
 mkdir -p "$dir"
+# One install at a time into DIR (test stages may share it).
+exec 9> "$dir/.install.lock"
+flock 9
 if node -e 'require(require("path").resolve(process.argv[1], "node_modules", "onnxruntime-node"))' \
      "$dir" >/dev/null 2>&1; then
   exit 0

@@ -15,6 +15,12 @@ esac
 
 [ "${MLP_SKIP_DEPS:-0}" = 1 ] || bash "$root/scripts/deps.sh"
 
+# npm's onnxruntime-node for the ONNX tests: installed once, shared by
+# every stage's build (read only from here on).
+export MLP_ORT_DIR="$build/onnxruntime"
+echo "== onnxruntime-node (npm) into $MLP_ORT_DIR =="
+bash "$root/scripts/onnxruntime.sh" "$MLP_ORT_DIR"
+
 echo "== build (Release) =="
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$jobs"
