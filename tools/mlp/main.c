@@ -29,7 +29,7 @@ int main(int argc, char **argv)
     size_t i;
 
     if (argc < 2) {
-        fprintf(stderr, "mlp: missing command: train, eval, predict, info or graph "
+        fprintf(stderr, "mlp: missing command: train, eval, predict, info, graph, export or import "
                         "(see mlp --help)\n");
         return CLI_USAGE;
     }
