@@ -272,6 +272,10 @@ MLP_API mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, con
  * change the last bits against one pass. */
 MLP_API mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch,
                                  const void *targets, double *J);
+/* As mlp_loss_grad with per-row weights (batch floats, finite, >= 0, not
+ * all 0; NULL = all ones): J = sum w_i l_i / sum w_i + l2/2 * sum ||W||^2. */
+MLP_API mlp_status mlp_loss_grad_weighted(mlp_network *net, const float *X, size_t batch,
+                                          const void *targets, const float *weights, double *J);
 
 /* The penalty l2/2 * sum ||W||^2 alone. */
 MLP_API double mlp_penalty(const mlp_network *net);
@@ -348,6 +352,25 @@ typedef enum mlp_optimizer {
     MLP_OPT_ADAM = 3,
     MLP_OPT_ADAMW = 4, /* decoupled weight decay, distinct from l2; weights only, not biases */
     MLP_OPT_RMSPROP = 5,
+    /* Full-batch optimisers: mlp_train runs one iteration per epoch over the
+     * whole training set (batch size, shuffling, learning rate, schedule and
+     * clipping do not apply; mlp_trainer_step takes its batch as the full
+     * batch). L-BFGS: the two-loop recursion with the last 10 (s, y) pairs
+     * and a strong-Wolfe line search (c1 1e-4, c2 0.9), stopping as
+     * scikit-learn's solver="lbfgs" does: after `epochs` iterations, after
+     * max_fun evaluations of J, when max |dJ/dp| <= tol, or when J falls by
+     * less than 2.2e-9 relative. Its history lives in the trainer, not in the
+     * network: it restarts at each mlp_train call, so a resumed L-BFGS run
+     * rebuilds its curvature pairs (a model file holds no L-BFGS state).
+     * iRPROP- (FANN's default): per-parameter step sizes, grown by
+     * rprop_increase when the gradient keeps its sign and shrunk by
+     * rprop_decrease when it flips (the gradient is then forgotten), within
+     * [rprop_delta_min, rprop_delta_max], starting at rprop_delta_init; each
+     * parameter moves by -sign(g) * step. Its state (steps, then previous
+     * gradients) lives in the network and is saved with it, so training
+     * resumes exactly. */
+    MLP_OPT_LBFGS = 6,
+    MLP_OPT_IRPROP = 7,
     MLP_OPT_COUNT_
 } mlp_optimizer;
 
@@ -385,6 +408,13 @@ typedef enum mlp_option {
     MLP_OPTION_MIN_DELTA = 18,          /* improvement that counts; default 0 */
     MLP_OPTION_SHUFFLE = 19,            /* 1 = shuffle each epoch (default), 0 = keep order */
     MLP_OPTION_CALLBACK_EVERY_BATCH = 20, /* 1 = also call the callback after each batch */
+    MLP_OPTION_TOL = 21,                /* L-BFGS: stop when max |dJ/dp| <= tol; default 1e-4 */
+    MLP_OPTION_MAX_FUN = 22,            /* L-BFGS: most evaluations of J per mlp_train; default 15000 */
+    MLP_OPTION_RPROP_INCREASE = 23,     /* iRPROP-: step growth; default 1.2 */
+    MLP_OPTION_RPROP_DECREASE = 24,     /* iRPROP-: step shrink; default 0.5 */
+    MLP_OPTION_RPROP_DELTA_MIN = 25,    /* iRPROP-: smallest step; default 0 */
+    MLP_OPTION_RPROP_DELTA_MAX = 26,    /* iRPROP-: largest step; default 50 */
+    MLP_OPTION_RPROP_DELTA_INIT = 27,   /* iRPROP-: first step; default 0.1 */
     MLP_OPTION_COUNT_
 } mlp_option;
 
@@ -446,12 +476,28 @@ MLP_API mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batc
 MLP_API mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
                              const float *X_val, const void *targets_val, size_t n_val);
 
+/* mlp_train with per-sample weights: weights (n floats) and w_val (n_val
+ * floats) may each be NULL (all ones). Every batch's loss becomes
+ * sum w_i l_i / sum w_i and its gradient follows (each row's output error
+ * term scaled by w_i / sum w_i), so a weight of 2 counts a row twice and a
+ * weight of 0 removes it; the validation loss is weighted the same way
+ * (accuracies count rows, unweighted). Weights must be finite and >= 0
+ * (MLP_ERR_NONFINITE, MLP_ERR_ARGUMENT); a batch whose weights sum to 0
+ * contributes a zero loss and gradient (its l2 term remains), and weights
+ * that all sum to 0 give MLP_ERR_ARGUMENT. */
+MLP_API mlp_status mlp_train_weighted(mlp_trainer *tr, const float *X, const void *targets,
+                                      const float *weights, size_t n, const float *X_val,
+                                      const void *targets_val, const float *w_val, size_t n_val);
+
 /* Why the last mlp_train stopped. */
 typedef enum mlp_stop_reason {
     MLP_STOP_COMPLETED = 0, /* every planned epoch ran (also before any mlp_train) */
     MLP_STOP_EARLY = 1,     /* early stopping: patience epochs without improvement */
     MLP_STOP_CALLBACK = 2,  /* the callback returned non-zero */
     MLP_STOP_DIVERGED = 3,  /* MLP_ERR_DIVERGED; the last good weights were restored */
+    MLP_STOP_CONVERGED = 4, /* L-BFGS: the tol or relative-decrease test held, or the line
+                             * search found no lower J (the float32 precision of J) */
+    MLP_STOP_MAX_FUN = 5,   /* L-BFGS: max_fun evaluations of J were spent */
     MLP_STOP_COUNT_
 } mlp_stop_reason;
 
@@ -464,9 +510,10 @@ MLP_API int mlp_trainer_stop_reason(const mlp_trainer *tr);
 MLP_API mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress *out);
 
 /* Names of the training enums, the single source for tools and bindings:
- * optimizers "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop";
- * schedules "constant", "step", "cosine"; stop reasons "completed",
- * "early_stopping", "callback", "diverged"; options as the enum mlp_option
+ * optimizers "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
+ * "lbfgs", "irprop"; schedules "constant", "step", "cosine"; stop reasons
+ * "completed", "early_stopping", "callback", "diverged", "converged",
+ * "max_fun"; options as the enum mlp_option
  * spells them, in lower case without the prefix ("learning_rate",
  * "batch_size", ...). The name functions return static strings, NULL for
  * values outside the enum, so a caller can list every name by counting up

@@ -18,8 +18,8 @@ static size_t argmax(const float *o, size_t n)
 
 /* -log softmax(o)_y = logsumexp(o) - o_y; delta = softmax(o) - onehot(y).
  * Subtracting the max keeps exp finite for logits of any size. */
-static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n, float scale,
-                         float *delta, size_t *correct)
+static double softmax_ce(const float *O, const int32_t *y, const float *w, size_t rows, size_t n,
+                         float scale, float *delta, size_t *correct)
 {
     double sum = 0.0;
     size_t r, k, right = 0;
@@ -27,7 +27,7 @@ static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n
         const float *o = O + r * n;
         size_t top = argmax(o, n);
         float m = o[top];
-        double s = 0.0, lse;
+        double s = 0.0, lse, wr = w ? (double)w[r] : 1.0;
         if (delta) {
             /* One exp per logit: e = exp(o - m) kept in delta, then
              * softmax = e / s (a second exp(o - lse) would cost another
@@ -39,14 +39,14 @@ static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n
                 s += e;
                 d[k] = (float)e;
             }
-            f = (double)scale / s;
+            f = (double)scale * wr / s;
             for (k = 0; k < n; k++) d[k] = (float)((double)d[k] * f);
-            d[y[r]] -= scale;
+            d[y[r]] -= (float)((double)scale * wr);
         } else {
             for (k = 0; k < n; k++) s += exp((double)o[k] - m);
         }
         lse = m + log(s);
-        sum += lse - o[y[r]];
+        sum += wr * (lse - o[y[r]]);
         right += (size_t)((int32_t)top == y[r]);
     }
     if (correct) *correct = right;
@@ -54,21 +54,24 @@ static double softmax_ce(const float *O, const int32_t *y, size_t rows, size_t n
 }
 
 /* sum_k softplus(o_k) - y_k o_k; delta = sigmoid(o) - y. */
-static double sigmoid_ce(const float *O, const float *Y, size_t rows, size_t n, float scale,
-                         float *delta, size_t *correct)
+static double sigmoid_ce(const float *O, const float *Y, const float *w, size_t rows, size_t n,
+                         float scale, float *delta, size_t *correct)
 {
     double sum = 0.0;
     size_t r, k, right = 0;
     for (r = 0; r < rows; r++) {
         const float *o = O + r * n, *y = Y + r * n;
+        double row = 0.0;
+        float sr = w ? scale * w[r] : scale;
         int all = 1;
         for (k = 0; k < n; k++) {
-            sum += mlp__softplus(o[k]) - (double)y[k] * o[k];
+            row += mlp__softplus(o[k]) - (double)y[k] * o[k];
             all &= (o[k] > 0.0f) == (y[k] >= 0.5f);
         }
+        sum += w ? (double)w[r] * row : row;
         right += (size_t)all;
         if (delta)
-            for (k = 0; k < n; k++) delta[r * n + k] = scale * (mlp__sigmoidf(o[k]) - y[k]);
+            for (k = 0; k < n; k++) delta[r * n + k] = sr * (mlp__sigmoidf(o[k]) - y[k]);
     }
     if (correct) *correct = right;
     return sum;
@@ -87,9 +90,27 @@ static double mse(const float *O, const float *Y, size_t rows, size_t n, float s
     return sum;
 }
 
+/* mse with row weights: row r's loss and error term times w[r]. */
+static double mse_weighted(const float *O, const float *Y, const float *w, size_t rows, size_t n,
+                           float scale, float *delta)
+{
+    double sum = 0.0;
+    for (size_t r = 0; r < rows; r++)
+        sum += (double)w[r] * mse(O + r * n, Y + r * n, 1, n, scale * w[r],
+                                  delta ? delta + r * n : NULL);
+    return sum;
+}
+
 double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
                        const void *targets, size_t rows, float scale, float *delta,
                        size_t *correct)
+{
+    return mlp__loss_delta_w(net, O, Z, targets, NULL, rows, scale, delta, correct);
+}
+
+double mlp__loss_delta_w(const mlp_network *net, const float *O, const float *Z,
+                         const void *targets, const float *w, size_t rows, float scale,
+                         float *delta, size_t *correct)
 {
     const mlp__layer *last = &net->layers[net->n_layers - 1];
     size_t n = last->n_out;
@@ -97,13 +118,14 @@ double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
     if (correct) *correct = 0;
     switch (net->loss) {
     case MLP_LOSS_SOFTMAX_CE:
-        sum = softmax_ce(O, (const int32_t *)targets, rows, n, scale, delta, correct);
+        sum = softmax_ce(O, (const int32_t *)targets, w, rows, n, scale, delta, correct);
         break;
     case MLP_LOSS_SIGMOID_CE:
-        sum = sigmoid_ce(O, (const float *)targets, rows, n, scale, delta, correct);
+        sum = sigmoid_ce(O, (const float *)targets, w, rows, n, scale, delta, correct);
         break;
     default:
-        sum = mse(O, (const float *)targets, rows, n, scale, delta);
+        sum = w ? mse_weighted(O, (const float *)targets, w, rows, n, scale, delta)
+                : mse(O, (const float *)targets, rows, n, scale, delta);
         break;
     }
     /* dL/dZ = dL/dO * f'(Z): a no-op for the usual identity output. */

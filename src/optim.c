@@ -12,6 +12,14 @@
  *             p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  *   AdamW     p *= 1 - lr wd (weights only), then the Adam update
  *   RMSprop   v = rho v + (1 - rho) g^2;  p -= lr g / (sqrt(v) + eps)
+ *   iRPROP-   (FANN's fann_update_weights_irpropm, gradient g = dJ/dp)
+ *             s = max(step, 1e-4)           (FANN: a step never sticks at 0)
+ *             g g_prev >= 0: step = min(s inc, max)
+ *             g g_prev <  0: step = max(s dec, min), g = 0 (forgotten)
+ *             p -= sign(g) step;  g_prev = g
+ *             the steps start at rp_init (state still zero at step 0).
+ *             FANN also moves a parameter whose g is 0 by +step and clamps
+ *             weights to +-1500; neither is done here.
  *
  * t is net->steps after the increment (1 at the first step). AdamW's
  * decoupled decay applies to the weights W only, never to the biases: the
@@ -20,7 +28,9 @@
  *
  * State layout (net->opt_state): momentum, Nesterov: b (n); Adam, AdamW:
  * m (n) then v (n); RMSprop: v (n); SGD: none. Each array is indexed like
- * net->params.
+ * net->params. iRPROP-: the steps (n) then the previous gradients (n).
+ * L-BFGS keeps no state in the network (lbfgs.c: its pairs live in the
+ * trainer for one mlp_train call).
  */
 #include "network.h"
 #include "optim.h"
@@ -41,6 +51,7 @@ size_t mlp__optim_state_len(mlp_optimizer kind, size_t n_params, int *ok)
         break;
     case MLP_OPT_ADAM:
     case MLP_OPT_ADAMW:
+    case MLP_OPT_IRPROP:
         if (!mlp__mul_ok(n_params, 2, &len)) {
             *ok = 0;
             return 0;
@@ -157,6 +168,34 @@ MLP__VEC_CLONES static int rmsprop_range(float *restrict p, const float *restric
     return ok;
 }
 
+static int irprop_range(float *restrict p, const float *restrict g, float *restrict step,
+                        float *restrict gprev, size_t n, float gs, const mlp__optim_params *o)
+{
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        float gi = gs * g[i];
+        float s = step[i] > 1e-4f ? step[i] : 1e-4f;
+        float x = p[i];
+        if (gi * gprev[i] >= 0.0f) {
+            s = s * o->rp_inc;
+            s = s < o->rp_max ? s : o->rp_max;
+        } else {
+            s = s * o->rp_dec;
+            s = s > o->rp_min ? s : o->rp_min;
+            gi = 0.0f;
+        }
+        if (gi > 0.0f)
+            x -= s;
+        else if (gi < 0.0f)
+            x += s;
+        step[i] = s;
+        gprev[i] = gi;
+        p[i] = x;
+        ok &= (x - x == 0.0f);
+    }
+    return ok;
+}
+
 /* One contiguous range [off, off + n) of the flat arrays. */
 static int update_range(mlp_network *net, const mlp__optim_params *p, size_t off, size_t n,
                         int is_weight, float gs, float step_size, float bc2_sqrt)
@@ -183,6 +222,8 @@ static int update_range(mlp_network *net, const mlp__optim_params *p, size_t off
     }
     case MLP_OPT_RMSPROP:
         return rmsprop_range(w, g, s + off, n, gs, p->lr, p->rho, p->eps);
+    case MLP_OPT_IRPROP:
+        return irprop_range(w, g, s + off, s + np + off, n, gs, p);
     default:
         return 0;
     }
@@ -194,6 +235,9 @@ int mlp__optim_update(mlp_network *net, const mlp__optim_params *p, float gscale
     int ok = 1;
 
     assert(net->opt_kind == (int)p->kind);
+    if (p->kind == MLP_OPT_IRPROP && net->steps == 0)
+        for (size_t i = 0; i < net->n_params; i++)
+            net->opt_state[i] = p->rp_init;
     net->steps++;
     if (p->kind == MLP_OPT_ADAM || p->kind == MLP_OPT_ADAMW) {
         /* Bias corrections in double, as PyTorch computes them in Python. */

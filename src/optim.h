@@ -14,6 +14,8 @@ typedef struct mlp__optim_params {
     float eps;          /* Adam, AdamW, RMSprop */
     float weight_decay; /* AdamW, decoupled, weights only */
     float rho;          /* RMSprop (PyTorch's alpha) */
+    float rp_inc, rp_dec;          /* iRPROP- step growth and shrink */
+    float rp_min, rp_max, rp_init; /* iRPROP- step bounds and first step */
 } mlp__optim_params;
 
 /* Floats of optimiser state for n parameters (0 for SGD); 0 with *ok = 0

@@ -37,7 +37,14 @@
     X(PATIENCE, "patience", 0, 0, 4294967295.0, INT)                                      \
     X(MIN_DELTA, "min_delta", 0, 0, INF, HI_OPEN)                                         \
     X(SHUFFLE, "shuffle", 1, 0, 1, INT)                                                   \
-    X(CALLBACK_EVERY_BATCH, "callback_every_batch", 0, 0, 1, INT)
+    X(CALLBACK_EVERY_BATCH, "callback_every_batch", 0, 0, 1, INT)                        \
+    X(TOL, "tol", 1e-4, 0, INF, HI_OPEN)                                                  \
+    X(MAX_FUN, "max_fun", 15000, 1, MAX_INT_OPTION, INT)                                  \
+    X(RPROP_INCREASE, "rprop_increase", 1.2, 1, INF, OPEN)                                \
+    X(RPROP_DECREASE, "rprop_decrease", 0.5, 0, 1, OPEN)                                  \
+    X(RPROP_DELTA_MIN, "rprop_delta_min", 0, 0, INF, HI_OPEN)                             \
+    X(RPROP_DELTA_MAX, "rprop_delta_max", 50, 0, INF, OPEN)                               \
+    X(RPROP_DELTA_INIT, "rprop_delta_init", 0.1, 0, INF, OPEN)
 
 typedef struct option_row {
     const char *name;
@@ -56,11 +63,11 @@ typedef char mlp__option_list_complete[(0 MLP__OPTION_LIST(ONE)) == MLP_OPTION_C
 #undef ONE
 
 static const char *const optimizer_names[MLP_OPT_COUNT_] = {
-    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
+    "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "lbfgs", "irprop",
 };
 static const char *const schedule_names[MLP_SCHED_COUNT_] = {"constant", "step", "cosine"};
 static const char *const stop_reason_names[MLP_STOP_COUNT_] = {
-    "completed", "early_stopping", "callback", "diverged",
+    "completed", "early_stopping", "callback", "diverged", "converged", "max_fun",
 };
 
 /* The index of name in names[0..n), or -1. */

@@ -216,13 +216,31 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
 int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch, const void *targets,
                         mlp__rng *dropout_rng, float lr, double *loss, double *J, size_t *correct)
 {
+    return mlp__sgd_step_fused_w(net, X, batch, targets, NULL, dropout_rng, lr, loss, J, correct);
+}
+
+double mlp__weight_sum(const float *w, size_t n)
+{
+    double s = 0.0;
+    if (!w) return (double)n;
+    for (size_t i = 0; i < n; i++) s += w[i];
+    return s;
+}
+
+int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch, const void *targets,
+                          const float *w, mlp__rng *dropout_rng, float lr, double *loss,
+                          double *J, size_t *correct)
+{
     mlp__buffers *buf = &net->ws;
     const size_t L = net->n_layers;
-    double mean;
+    double mean, wsum = mlp__weight_sum(w, batch);
+    float scale = wsum > 0.0 ? (float)(1.0 / wsum) : 0.0f;
     assert(batch >= 1 && batch <= buf->capacity);
+    if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
     mlp__forward_train(net, buf, X, batch, dropout_rng);
-    mean = mlp__loss_delta(net, buf->a[L - 1], buf->z[L - 1], targets, batch,
-                           1.0f / (float)batch, buf->delta[0], correct) / (double)batch;
+    mean = mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1], targets, w, batch, scale,
+                             buf->delta[0], correct);
+    mean = wsum > 0.0 ? mean / wsum : 0.0;
     *loss = mean;
     *J = mean + mlp_penalty(net);
     if (!isfinite(*J)) return 1; /* the caller stops before any change */
@@ -243,24 +261,28 @@ void mlp__add_l2_grad(mlp_network *net)
 }
 
 mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
-                          mlp__rng *dropout_rng, double *loss, double *J, size_t *correct)
+                          const float *w, mlp__rng *dropout_rng, double *loss, double *J,
+                          size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
     const size_t L = net->n_layers, n_in = net->sizes[0];
-    const float scale = 1.0f / (float)batch;
+    const double wsum = mlp__weight_sum(w, batch);
+    float scale = wsum > 0.0 ? (float)(1.0 / wsum) : 0.0f;
     size_t start, rows, right = 0;
     double sum = 0.0, mean;
+    if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
     for (start = 0; start < batch; start += rows) {
         size_t c = 0;
         rows = min_size(buf->capacity, batch - start);
         mlp__forward_train(net, buf, X + start * n_in, rows, dropout_rng);
-        sum += mlp__loss_delta(net, buf->a[L - 1], buf->z[L - 1],
-                               mlp__targets_at(net, targets, start), rows, scale, buf->delta[0], &c);
+        sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
+                                 mlp__targets_at(net, targets, start), w ? w + start : NULL, rows,
+                                 scale, buf->delta[0], &c);
         right += c;
         mlp__backward(net, buf, rows, start > 0);
     }
     if (net->l2 != 0.0f) mlp__add_l2_grad(net);
-    mean = sum / (double)batch;
+    mean = wsum > 0.0 ? sum / wsum : 0.0;
     if (loss) *loss = mean;
     if (J) *J = mean + mlp_penalty(net);
     if (correct) *correct = right;
@@ -277,8 +299,23 @@ static mlp_status check_batch(const mlp_network *net, size_t batch)
     return MLP_OK;
 }
 
-mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
-                                  const void *targets, double *J)
+mlp_status mlp__check_weights(const float *w, size_t n, int need_positive, const char *what)
+{
+    if (!w) return MLP_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(w[i]))
+            return mlp__fail(MLP_ERR_NONFINITE, "%s[%zu] is %g", what, i, (double)w[i]);
+        if (w[i] < 0.0f)
+            return mlp__fail(MLP_ERR_ARGUMENT, "%s[%zu] is %g: weights must be >= 0", what, i,
+                             (double)w[i]);
+    }
+    if (need_positive && !(mlp__weight_sum(w, n) > 0.0))
+        return mlp__fail(MLP_ERR_ARGUMENT, "%s: the %zu weights sum to 0", what, n);
+    return MLP_OK;
+}
+
+static mlp_status loss_grad_checked(mlp_network *net, const float *X, size_t batch,
+                                    const void *targets, const float *w, double *J)
 {
     mlp_status st;
     MLP__CHECK_NULL(X);
@@ -286,11 +323,24 @@ mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch
     if ((st = check_batch(net, batch)) != MLP_OK) return st;
     if ((st = mlp__check_finite(X, batch * net->sizes[0], "X")) != MLP_OK) return st;
     if ((st = mlp__check_targets(net, targets, batch)) != MLP_OK) return st;
-    return mlp__loss_grad(net, X, batch, targets, NULL, NULL, J, NULL);
+    if ((st = mlp__check_weights(w, batch, 1, "weights")) != MLP_OK) return st;
+    return mlp__loss_grad(net, X, batch, targets, w, NULL, NULL, J, NULL);
+}
+
+mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
+                                  const void *targets, double *J)
+{
+    return loss_grad_checked(net, X, batch, targets, NULL, J);
 }
 
 mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
                          double *loss, double *accuracy)
+{
+    return mlp__evaluate_w(net, X, n, targets, NULL, loss, accuracy);
+}
+
+mlp_status mlp__evaluate_w(mlp_network *net, const float *X, size_t n, const void *targets,
+                           const float *w, double *loss, double *accuracy)
 {
     mlp__buffers *buf;
     const size_t L = net->n_layers;
@@ -306,11 +356,15 @@ mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n, const void 
         size_t c = 0;
         rows = min_size(buf->capacity, n - start);
         mlp__forward_train(net, buf, X + start * net->sizes[0], rows, NULL);
-        sum += mlp__loss_delta(net, buf->a[L - 1], buf->z[L - 1],
-                               mlp__targets_at(net, targets, start), rows, 0.0f, NULL, &c);
+        sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
+                                 mlp__targets_at(net, targets, start), w ? w + start : NULL, rows,
+                                 0.0f, NULL, &c);
         right += c;
     }
-    if (loss) *loss = sum / (double)n;
+    if (loss) {
+        double wsum = mlp__weight_sum(w, n);
+        *loss = wsum > 0.0 ? sum / wsum : 0.0;
+    }
     if (accuracy) *accuracy = net->loss == MLP_LOSS_MSE ? NAN : (double)right / (double)n;
     return MLP_OK;
 }
@@ -368,6 +422,12 @@ mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch, const v
                          double *J)
 {
     MLP__GUARDED(net, MLP__CHANGE, "network", mlp__loss_grad_checked(net, X, batch, targets, J));
+}
+
+mlp_status mlp_loss_grad_weighted(mlp_network *net, const float *X, size_t batch,
+                                  const void *targets, const float *weights, double *J)
+{
+    MLP__GUARDED(net, MLP__CHANGE, "network", loss_grad_checked(net, X, batch, targets, weights, J));
 }
 
 mlp_status mlp_evaluate(mlp_network *net, const float *X, size_t n, const void *targets,

@@ -15,6 +15,13 @@ MLP__HIDDEN void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, c
 MLP__HIDDEN double mlp__loss_delta(const mlp_network *net, const float *O, const float *Z,
                                    const void *targets, size_t rows, float scale, float *delta,
                                    size_t *correct);
+/* As mlp__loss_delta with row weights w (NULL = all ones): the loss sum
+ * is sum w_r l_r and row r's error term is scaled by scale * w_r. */
+MLP__HIDDEN double mlp__loss_delta_w(const mlp_network *net, const float *O, const float *Z,
+                                     const void *targets, const float *w, size_t rows,
+                                     float scale, float *delta, size_t *correct);
+/* sum w[0..n) in double; n when w is NULL. */
+MLP__HIDDEN double mlp__weight_sum(const float *w, size_t n);
 /* targets advanced by `rows` rows for the network's loss. */
 MLP__HIDDEN const void *mlp__targets_at(const mlp_network *net, const void *targets, size_t rows);
 /* Backward from buf->delta[0]: grads = (accumulate ? grads : 0) + dL/dparams. */
@@ -23,10 +30,13 @@ MLP__HIDDEN void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows,
 /* Adds l2 * W to the weight gradients. */
 MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
 /* Full loss and gradient over any batch (chunked), dropout from rng if
- * non-NULL. J = mean loss + penalty. correct may be NULL. */
+ * non-NULL. J = mean loss + penalty, the mean weighted by w (NULL = all
+ * ones: sum w_i l_i / sum w_i; 0 when the weights sum to 0). correct may
+ * be NULL. Allocates nothing. */
 MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch,
-                                      const void *targets, mlp__rng *dropout_rng, double *loss,
-                                      double *J, size_t *correct);
+                                      const void *targets, const float *w,
+                                      mlp__rng *dropout_rng, double *loss, double *J,
+                                      size_t *correct);
 /* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
  * into the backward pass (no gradient written, no separate update pass),
  * for 1 <= batch <= the workspace capacity. Writes *loss and *J (before the
@@ -38,6 +48,11 @@ MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t b
 MLP__HIDDEN int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
                                     const void *targets, mlp__rng *dropout_rng, float lr,
                                     double *loss, double *J, size_t *correct);
+/* The same with row weights w (NULL = all ones), the mean weighted. */
+MLP__HIDDEN int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch,
+                                      const void *targets, const float *w,
+                                      mlp__rng *dropout_rng, float lr, double *loss, double *J,
+                                      size_t *correct);
 
 /* mlp_evaluate and mlp_loss_grad without the call rule's check, for the
  * library's own calls on a network it holds. */
@@ -45,5 +60,13 @@ MLP__HIDDEN mlp_status mlp__evaluate(mlp_network *net, const float *X, size_t n,
                                      const void *targets, double *loss, double *accuracy);
 MLP__HIDDEN mlp_status mlp__loss_grad_checked(mlp_network *net, const float *X, size_t batch,
                                               const void *targets, double *J);
+/* mlp__evaluate with the loss weighted by w (NULL = all ones). */
+MLP__HIDDEN mlp_status mlp__evaluate_w(mlp_network *net, const float *X, size_t n,
+                                       const void *targets, const float *w, double *loss,
+                                       double *accuracy);
+/* Checks weights for n rows: finite, >= 0, and (when need_positive) not
+ * summing to 0. NULL passes. */
+MLP__HIDDEN mlp_status mlp__check_weights(const float *w, size_t n, int need_positive,
+                                          const char *what);
 
 #endif /* MLP_PASS_H */

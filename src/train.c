@@ -11,6 +11,7 @@
 #include "buffers.h"
 #include "checks.h"
 #include "guard.h"
+#include "lbfgs.h"
 #include "network.h"
 #include "optim.h"
 #include "options.h"
@@ -64,7 +65,15 @@ static void optim_params(const mlp_trainer *tr, double lr, mlp__optim_params *p)
     p->eps = (float)tr->opt[MLP_OPTION_EPSILON];
     p->weight_decay = (float)tr->opt[MLP_OPTION_WEIGHT_DECAY];
     p->rho = (float)tr->opt[MLP_OPTION_RHO];
+    p->rp_inc = (float)tr->opt[MLP_OPTION_RPROP_INCREASE];
+    p->rp_dec = (float)tr->opt[MLP_OPTION_RPROP_DECREASE];
+    p->rp_min = (float)tr->opt[MLP_OPTION_RPROP_DELTA_MIN];
+    p->rp_max = (float)tr->opt[MLP_OPTION_RPROP_DELTA_MAX];
+    p->rp_init = (float)tr->opt[MLP_OPTION_RPROP_DELTA_INIT];
 }
+
+/* Optimisers that take the whole training set as one batch. */
+static int full_batch(mlp_optimizer kind) { return kind == MLP_OPT_LBFGS || kind == MLP_OPT_IRPROP; }
 
 static double current_lr(const mlp_trainer *tr)
 {
@@ -96,6 +105,11 @@ static int live_option(mlp_option o)
     case MLP_OPTION_MIN_LR:
     case MLP_OPTION_CLIP_NORM:
     case MLP_OPTION_MIN_DELTA:
+    case MLP_OPTION_TOL:
+    case MLP_OPTION_RPROP_INCREASE:
+    case MLP_OPTION_RPROP_DECREASE:
+    case MLP_OPTION_RPROP_DELTA_MIN:
+    case MLP_OPTION_RPROP_DELTA_MAX:
         return 1;
     default:
         return 0;
@@ -304,13 +318,13 @@ static int fused_sgd(const mlp_trainer *tr)
 /* Gradient, clipping and the optimiser's update; 0 when a parameter became
  * non-finite. Nothing changes when J is not finite (*r tells). */
 static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
-                           step_result *r)
+                           const float *w, step_result *r)
 {
     mlp_network *net = tr->net;
     mlp__optim_params p;
     float gscale = 1.0f;
 
-    mlp__loss_grad(net, X, rows, targets, &net->rng, &r->loss, &r->J, &r->correct);
+    mlp__loss_grad(net, X, rows, targets, w, &net->rng, &r->loss, &r->J, &r->correct);
     if (!isfinite(r->J) || !isfinite(r->loss))
         return 1;
     if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0)
@@ -325,19 +339,20 @@ static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const v
  * before any change to the parameters, or for a parameter made non-finite
  * by the update. */
 static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
-                             step_result *r)
+                             const float *w, step_result *r)
 {
     mlp_network *net = tr->net;
     int finite;
 
-    assert(rows <= net->ws.capacity);
     r->lr = current_lr(tr);
     r->correct = 0;
-    if (fused_sgd(tr))
-        finite = mlp__sgd_step_fused(net, X, rows, targets, &net->rng, (float)r->lr, &r->loss,
-                                     &r->J, &r->correct);
-    else
-        finite = grad_and_update(tr, X, rows, targets, r);
+    if (fused_sgd(tr)) {
+        assert(rows <= net->ws.capacity);
+        finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &net->rng, (float)r->lr,
+                                       &r->loss, &r->J, &r->correct);
+    } else {
+        finite = grad_and_update(tr, X, rows, targets, w, r); /* chunked: any rows */
+    }
     if (!isfinite(r->J) || !isfinite(r->loss))
         return mlp__fail(MLP_ERR_DIVERGED, "step %llu: the objective is %g",
                          (unsigned long long)net->steps + 1, r->J);
@@ -382,6 +397,9 @@ static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, co
 
     if (st != MLP_OK)
         return st;
+    if (kind == MLP_OPT_LBFGS)
+        return mlp__fail(MLP_ERR_OPTION, "mlp_trainer_step: L-BFGS runs its iterations inside "
+                                         "mlp_train (its line search needs the whole set)");
     if (net->opt_kind != (int)kind && (st = mlp__optim_prepare(net, kind)) != MLP_OK)
         return st; /* only when a load replaced the network's state */
     /* A step runs on the whole batch at once, so that its result does not
@@ -389,7 +407,7 @@ static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, co
      * grows the workspace (the one allocation a step can make). */
     if ((st = mlp__reserve(net, batch)) != MLP_OK)
         return st;
-    st = train_step(tr, X, batch, targets, &r);
+    st = train_step(tr, X, batch, targets, NULL, &r);
     if (st == MLP_OK && J)
         *J = r.J;
     return st;
@@ -420,9 +438,10 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Copies rows idx[0..rows) of X and targets into contiguous buffers. */
-static void gather(const mlp_network *net, const float *X, const void *targets, const size_t *idx,
-                   size_t rows, float *Xb, void *tb)
+/* Copies rows idx[0..rows) of X, targets and weights (w may be NULL)
+ * into contiguous buffers. */
+static void gather(const mlp_network *net, const float *X, const void *targets, const float *w,
+                   const size_t *idx, size_t rows, float *Xb, void *tb, float *wb)
 {
     size_t n_in = net->sizes[0], tbytes = target_row_bytes(net);
     const char *t = targets;
@@ -430,6 +449,7 @@ static void gather(const mlp_network *net, const float *X, const void *targets, 
     for (size_t r = 0; r < rows; r++) {
         memcpy(Xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(float));
         memcpy(o + r * tbytes, t + idx[r] * tbytes, tbytes);
+        if (w) wb[r] = w[idx[r]];
     }
 }
 
@@ -447,11 +467,15 @@ static void fisher_yates(size_t *a, size_t n, mlp__rng *rng)
 typedef struct run_plan {
     const float *X;
     const void *targets;
+    const float *w;     /* per-row weights, NULL = all ones */
     size_t n, n_hold, n_train, batch, batches, epochs, patience;
     double min_delta, t0;
     int is_mse, every_batch;
+    mlp_optimizer kind;
+    int full;           /* a full-batch optimiser: one step per epoch on all rows */
     const float *X_val; /* the validation set: the caller's or the held-out rows */
     const void *t_val;
+    const float *w_val;
     size_t n_val;
 } run_plan;
 
@@ -465,6 +489,22 @@ typedef struct run_buffers {
     void *t_hold;
     float *snap;     /* params then optimiser state, at the epoch start */
     float *best;     /* params of the best epoch (patience > 0) */
+    float *wb;       /* batch weights (with weights) */
+    float *w_hold;   /* held-out weights */
+    /* Full batch: the training rows, X itself or gathered (with a split). */
+    const float *X_tr;
+    const void *t_tr;
+    const float *w_tr;
+    float *X_own;
+    void *t_own;
+    float *w_own;
+    double *lb_mem;  /* L-BFGS state */
+    mlp__lbfgs lb;
+    /* L-BFGS's evaluator: the network, its rows, and the last results. */
+    mlp_network *ev_net;
+    size_t ev_n;
+    double ev_loss, ev_J;
+    size_t ev_correct;
 } run_buffers;
 
 /* Early stopping's and the epoch loop's running state. */
@@ -485,6 +525,12 @@ static void run_free(run_buffers *b)
     mlp__free(b->t_hold);
     mlp__free(b->snap);
     mlp__free(b->best);
+    mlp__free(b->wb);
+    mlp__free(b->w_hold);
+    mlp__free(b->X_own);
+    mlp__free(b->t_own);
+    mlp__free(b->w_own);
+    mlp__free(b->lb_mem);
 }
 
 /* count * size bytes, or NULL with *st set and a message naming what. */
@@ -502,23 +548,42 @@ static void *run_alloc(size_t count, size_t size, const char *what, mlp_status *
     return p;
 }
 
+/* The data of one mlp_train call, as the caller passed it. */
+typedef struct run_data {
+    const float *X, *w, *X_val, *w_val;
+    const void *targets, *targets_val;
+    size_t n, n_val;
+} run_data;
+
+static mlp_status run_data_check(const mlp_network *net, const run_data *d)
+{
+    mlp_status st;
+    if (d->n == 0)
+        return mlp__fail(MLP_ERR_SIZE, "mlp_train: no training rows");
+    if (d->n_val > 0 && (!d->X_val || !d->targets_val))
+        return mlp__fail(MLP_ERR_NULL, "mlp_train: %zu validation rows but X_val or targets_val "
+                                       "is NULL", d->n_val);
+    if ((st = check_data(net, d->X, d->targets, d->n, "X")) != MLP_OK ||
+        (st = mlp__check_weights(d->w, d->n, 1, "weights")) != MLP_OK)
+        return st;
+    if (d->n_val > 0 &&
+        ((st = check_data(net, d->X_val, d->targets_val, d->n_val, "X_val")) != MLP_OK ||
+         (st = mlp__check_weights(d->w_val, d->n_val, 0, "w_val")) != MLP_OK))
+        return st;
+    return MLP_OK;
+}
+
 /* Checks the data and fixes the plan; nothing changes on failure. */
-static mlp_status run_plan_make(const mlp_trainer *tr, const float *X, const void *targets,
-                                size_t n, const float *X_val, const void *targets_val,
-                                size_t n_val, run_plan *p)
+static mlp_status run_plan_make(const mlp_trainer *tr, const run_data *d, run_plan *p)
 {
     const mlp_network *net = tr->net;
     double frac = tr->opt[MLP_OPTION_VALIDATION_FRACTION];
+    const float *X = d->X, *X_val = d->X_val;
+    const void *targets = d->targets, *targets_val = d->targets_val;
+    size_t n = d->n, n_val = d->n_val;
     mlp_status st;
 
-    if (n == 0)
-        return mlp__fail(MLP_ERR_SIZE, "mlp_train: no training rows");
-    if (n_val > 0 && (!X_val || !targets_val))
-        return mlp__fail(MLP_ERR_NULL, "mlp_train: %zu validation rows but X_val or targets_val "
-                                       "is NULL", n_val);
-    if ((st = check_data(net, X, targets, n, "X")) != MLP_OK)
-        return st;
-    if (n_val > 0 && (st = check_data(net, X_val, targets_val, n_val, "X_val")) != MLP_OK)
+    if ((st = run_data_check(net, d)) != MLP_OK)
         return st;
     memset(p, 0, sizeof *p);
     if (n_val == 0 && frac > 0.0) {
@@ -531,18 +596,49 @@ static mlp_status run_plan_make(const mlp_trainer *tr, const float *X, const voi
     p->targets = targets;
     p->n = n;
     p->n_train = n - p->n_hold;
-    p->batch = opt_size(tr, MLP_OPTION_BATCH_SIZE);
+    p->w = d->w;
+    p->w_val = d->w_val;
+    p->kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
+    p->full = full_batch(p->kind);
+    p->batch = p->full ? p->n_train : opt_size(tr, MLP_OPTION_BATCH_SIZE);
     if (p->batch > p->n_train)
         p->batch = p->n_train;
     p->batches = (p->n_train + p->batch - 1) / p->batch;
     p->epochs = opt_size(tr, MLP_OPTION_EPOCHS);
     p->patience = opt_size(tr, MLP_OPTION_PATIENCE);
     p->min_delta = tr->opt[MLP_OPTION_MIN_DELTA];
-    p->every_batch = tr->opt[MLP_OPTION_CALLBACK_EVERY_BATCH] != 0.0;
+    p->every_batch = tr->opt[MLP_OPTION_CALLBACK_EVERY_BATCH] != 0.0 && !p->full;
     p->is_mse = net->loss == MLP_LOSS_MSE;
     p->X_val = X_val;
     p->t_val = targets_val;
     p->n_val = n_val;
+    return MLP_OK;
+}
+
+/* Full batch: the training rows (gathered after the split when some are
+ * held out) and, for L-BFGS, its pairs. liblbfgs would allocate these at
+ * each lbfgs() start; here it is once per mlp_train call. */
+static mlp_status run_setup_full(mlp_trainer *tr, const run_plan *p, run_buffers *b)
+{
+    const mlp_network *net = tr->net;
+    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net), len;
+    mlp_status st = MLP_OK;
+    int ok;
+
+    if (p->n_hold > 0 &&
+        (!(b->X_own = run_alloc(p->n_train, n_in * sizeof(float), "training inputs", &st)) ||
+         !(b->t_own = run_alloc(p->n_train, tbytes, "training targets", &st)) ||
+         (p->w && !(b->w_own = run_alloc(p->n_train, sizeof(float), "training weights", &st)))))
+        return st;
+    if (p->kind == MLP_OPT_LBFGS) {
+        len = mlp__lbfgs_len(net->n_params, &ok);
+        if (!ok)
+            return mlp__fail(MLP_ERR_SIZE, "L-BFGS state for %zu parameters overflows",
+                             net->n_params);
+        if (!(b->lb_mem = run_alloc(len, sizeof(double), "L-BFGS state", &st)))
+            return st;
+        mlp__lbfgs_init(&b->lb, b->lb_mem, net->n_params);
+    }
     return MLP_OK;
 }
 
@@ -558,13 +654,20 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
         return mlp__fail(MLP_ERR_SIZE, "snapshot size overflows");
     if (!(b->base = run_alloc(p->n, sizeof(size_t), "row indices", &st)) ||
         !(b->order = run_alloc(p->n_train, sizeof(size_t), "row order", &st)) ||
-        !(b->Xb = run_alloc(p->batch, n_in * sizeof(float), "batch inputs", &st)) ||
-        !(b->tb = run_alloc(p->batch, tbytes, "batch targets", &st)) ||
         !(b->snap = run_alloc(snap_len, sizeof(float), "weight snapshot", &st)))
         return st;
+    if (p->full) {
+        if ((st = run_setup_full(tr, p, b)) != MLP_OK)
+            return st;
+    } else if (!(b->Xb = run_alloc(p->batch, n_in * sizeof(float), "batch inputs", &st)) ||
+               !(b->tb = run_alloc(p->batch, tbytes, "batch targets", &st)) ||
+               (p->w && !(b->wb = run_alloc(p->batch, sizeof(float), "batch weights", &st)))) {
+        return st;
+    }
     if (p->n_hold > 0 &&
         (!(b->X_hold = run_alloc(p->n_hold, n_in * sizeof(float), "validation inputs", &st)) ||
-         !(b->t_hold = run_alloc(p->n_hold, tbytes, "validation targets", &st))))
+         !(b->t_hold = run_alloc(p->n_hold, tbytes, "validation targets", &st)) ||
+         (p->w && !(b->w_hold = run_alloc(p->n_hold, sizeof(float), "validation weights", &st)))))
         return st;
     if (p->patience > 0 &&
         !(b->best = run_alloc(net->n_params, sizeof(float), "best weights", &st)))
@@ -577,7 +680,8 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
         tr->history = h;
         tr->history_cap = p->epochs;
     }
-    return mlp__reserve(tr->net, p->batch);
+    /* Full batch runs in chunks of the workspace the batch-size option sets. */
+    return mlp__reserve(tr->net, p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch);
 }
 
 /* The split: one shuffle from a generator of its own, held-out rows last
@@ -591,10 +695,21 @@ static void run_split(const mlp_network *net, run_plan *p, run_buffers *b)
         mlp__rng split;
         mlp__rng_seed(&split, net->seed ^ MLP__SPLIT_SALT);
         fisher_yates(b->base, p->n, &split);
-        gather(net, p->X, p->targets, b->base + p->n_train, p->n_hold, b->X_hold, b->t_hold);
+        gather(net, p->X, p->targets, p->w, b->base + p->n_train, p->n_hold, b->X_hold, b->t_hold,
+               b->w_hold);
         p->X_val = b->X_hold;
         p->t_val = b->t_hold;
+        p->w_val = b->w_hold;
         p->n_val = p->n_hold;
+    }
+    b->X_tr = p->X;
+    b->t_tr = p->targets;
+    b->w_tr = p->w;
+    if (p->full && p->n_hold > 0) {
+        gather(net, p->X, p->targets, p->w, b->base, p->n_train, b->X_own, b->t_own, b->w_own);
+        b->X_tr = b->X_own;
+        b->t_tr = b->t_own;
+        b->w_tr = b->w_own;
     }
 }
 
@@ -625,8 +740,13 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
         step_result r;
         mlp_status st;
 
-        gather(net, p->X, p->targets, b->order + start, rows, b->Xb, b->tb);
-        if ((st = train_step(tr, b->Xb, rows, b->tb, &r)) != MLP_OK) {
+        if (p->full) /* one step on every training row, in place */
+            st = train_step(tr, b->X_tr, rows, b->t_tr, b->w_tr, &r);
+        else {
+            gather(net, p->X, p->targets, p->w, b->order + start, rows, b->Xb, b->tb, b->wb);
+            st = train_step(tr, b->Xb, rows, b->tb, p->w ? b->wb : NULL, &r);
+        }
+        if (st != MLP_OK) {
             mlp__optim_snapshot_restore(net, b->snap, rs->snap_steps);
             if (st == MLP_ERR_DIVERGED)
                 tr->stop_reason = MLP_STOP_DIVERGED;
@@ -677,8 +797,8 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
     net->epochs_trained++;
     pr->epoch_end = 1;
     if (p->n_val > 0 &&
-        (st = mlp__evaluate(net, p->X_val, p->n_val, p->t_val, &pr->val_loss,
-                            &pr->val_accuracy)) != MLP_OK)
+        (st = mlp__evaluate_w(net, p->X_val, p->n_val, p->t_val, p->w_val, &pr->val_loss,
+                              &pr->val_accuracy)) != MLP_OK)
         return st;
     if (p->is_mse)
         pr->val_accuracy = NAN;
@@ -695,6 +815,68 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
     return MLP_OK;
 }
 
+/* J and dJ/dp over every training row (the library's full-batch loss and
+ * gradient, in chunks of the workspace), at the parameters x. Dropout is
+ * off: the line search needs a deterministic J. */
+static double lbfgs_eval(void *ctx, const double *x, double *g)
+{
+    run_buffers *b = ctx;
+    mlp_network *net = b->ev_net;
+    for (size_t i = 0; i < net->n_params; i++)
+        net->params[i] = (float)x[i];
+    mlp__loss_grad(net, b->X_tr, b->ev_n, b->t_tr, b->w_tr, NULL, &b->ev_loss, &b->ev_J,
+                   &b->ev_correct);
+    for (size_t i = 0; i < net->n_params; i++)
+        g[i] = net->grads[i];
+    if (!isfinite(b->ev_loss))
+        return HUGE_VAL;
+    return b->ev_J;
+}
+
+/* The first evaluation of an L-BFGS run; a non-finite J there diverged. */
+static mlp_status lbfgs_begin(mlp_trainer *tr, const run_plan *p, run_buffers *b)
+{
+    mlp_network *net = tr->net;
+    double f;
+    b->ev_net = net;
+    b->ev_n = p->n_train;
+    f = mlp__lbfgs_start(&b->lb, net->params, lbfgs_eval, b);
+    if (!isfinite(f)) {
+        tr->stop_reason = MLP_STOP_DIVERGED;
+        return mlp__fail(MLP_ERR_DIVERGED, "L-BFGS: the objective is %g at the start", f);
+    }
+    return MLP_OK;
+}
+
+/* One L-BFGS iteration as an epoch's single batch, then scikit-learn's
+ * stopping tests (scipy's L-BFGS-B as it calls it): max |g| <= tol, a
+ * relative decrease of J below MLP__LBFGS_FTOL, max_fun evaluations. */
+static mlp_status run_lbfgs(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
+                            mlp_progress *pr)
+{
+    mlp_network *net = tr->net;
+    mlp__lbfgs *lb = &b->lb;
+    double f_old = lb->f, tol = tr->opt[MLP_OPTION_TOL];
+    int res = mlp__lbfgs_iterate(lb, lbfgs_eval, b);
+
+    if (!isfinite(lb->f)) { /* cannot happen from a finite start; kept as a guard */
+        mlp__optim_snapshot_restore(net, b->snap, rs->snap_steps);
+        tr->stop_reason = MLP_STOP_DIVERGED;
+        return mlp__fail(MLP_ERR_DIVERGED, "L-BFGS: the objective is %g", lb->f);
+    }
+    if (res == MLP__LBFGS_MOVED)
+        mlp__optim_count_step(net);
+    tr->sched_step++;
+    report_batch(p, net, 0, b->ev_loss * (double)p->n_train, b->ev_J * (double)p->n_train,
+                 b->ev_correct, p->n_train, 0.0, pr);
+    if (res == MLP__LBFGS_STUCK || mlp__lbfgs_gmax(lb) <= tol ||
+        (f_old - lb->f) <= MLP__LBFGS_FTOL * fmax(fmax(fabs(f_old), fabs(lb->f)), 1.0))
+        tr->stop_reason = MLP_STOP_CONVERGED;
+    else if (lb->nfev >= (uint64_t)tr->opt[MLP_OPTION_MAX_FUN])
+        tr->stop_reason = MLP_STOP_MAX_FUN;
+    return MLP_OK;
+}
+
 /* One epoch: snapshot, shuffle, batches, then its end. */
 static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
                             size_t e)
@@ -706,7 +888,7 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     tr->sched_epoch = e;
     mlp__optim_snapshot_take(net, b->snap, &rs->snap_steps);
     memcpy(b->order, b->base, p->n_train * sizeof(size_t));
-    if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0)
+    if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0 && !p->full) /* full batch: order is moot */
         fisher_yates(b->order, p->n_train, &net->rng);
     memset(&pr, 0, sizeof pr);
     pr.epoch = e + 1;
@@ -714,16 +896,23 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     pr.batches = p->batches;
     pr.val_loss = NAN;
     pr.val_accuracy = NAN;
-    st = run_batches(tr, p, b, rs, &pr);
+    if (p->kind == MLP_OPT_LBFGS)
+        st = run_lbfgs(tr, p, b, rs, &pr);
+    else
+        st = run_batches(tr, p, b, rs, &pr);
     if (st != MLP_OK || rs->stop)
         return st;
-    return run_epoch_end(tr, p, b, rs, &pr);
+    st = run_epoch_end(tr, p, b, rs, &pr);
+    /* L-BFGS's own tests end the run after this epoch's report. */
+    if (st == MLP_OK && !rs->stop && (tr->stop_reason == MLP_STOP_CONVERGED ||
+                                      tr->stop_reason == MLP_STOP_MAX_FUN))
+        rs->stop = 1;
+    return st;
 }
 
 /* Set up, then per epoch: shuffle, batches, validation, early stopping,
  * callback; then the best epoch's weights restored. */
-static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
-                        const float *X_val, const void *targets_val, size_t n_val)
+static mlp_status train(mlp_trainer *tr, const run_data *d)
 {
     mlp_network *net = tr->net;
     mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
@@ -732,7 +921,7 @@ static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, si
     run_state rs = {HUGE_VAL, 0, 0, 0};
     mlp_status st;
 
-    if ((st = run_plan_make(tr, X, targets, n, X_val, targets_val, n_val, &p)) != MLP_OK)
+    if ((st = run_plan_make(tr, d, &p)) != MLP_OK)
         return st;
     p.t0 = now_s();
     if ((st = mlp__optim_prepare(net, kind)) != MLP_OK)
@@ -746,6 +935,8 @@ static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, si
         tr->sched_step = 0;
         tr->sched_epoch = 0;
         tr->sched_total = (uint64_t)p.epochs * (uint64_t)p.batches;
+        if (kind == MLP_OPT_LBFGS)
+            st = lbfgs_begin(tr, &p, &b);
         for (size_t e = 0; e < p.epochs && !rs.stop && st == MLP_OK; e++)
             st = run_epoch(tr, &p, &b, &rs, e);
         /* With early stopping on, training ends on the best weights. */
@@ -759,13 +950,21 @@ static mlp_status train(mlp_trainer *tr, const float *X, const void *targets, si
 mlp_status mlp_train(mlp_trainer *tr, const float *X, const void *targets, size_t n,
                      const float *X_val, const void *targets_val, size_t n_val)
 {
+    return mlp_train_weighted(tr, X, targets, NULL, n, X_val, targets_val, NULL, n_val);
+}
+
+mlp_status mlp_train_weighted(mlp_trainer *tr, const float *X, const void *targets,
+                              const float *weights, size_t n, const float *X_val,
+                              const void *targets_val, const float *w_val, size_t n_val)
+{
+    run_data d = {X, weights, X_val, w_val, targets, targets_val, n, n_val};
     mlp_status st;
     MLP__CHECK_NULL(tr);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(targets);
     if ((st = training_begin(tr, "mlp_train")) != MLP_OK)
         return st;
-    st = train(tr, X, targets, n, X_val, targets_val, n_val);
+    st = train(tr, &d);
     training_end(tr);
     return st;
 }

@@ -123,7 +123,7 @@ static void fused_matches(const fused_case *fc)
     n = mlp_num_params(a);
 
     /* reference: gradient, then p -= lr g */
-    assert_int_equal(mlp__loss_grad(a, X, fc->rows, y, &a->rng, &la, &Ja, &ca), MLP_OK);
+    assert_int_equal(mlp__loss_grad(a, X, fc->rows, y, NULL, &a->rng, &la, &Ja, &ca), MLP_OK);
     for (i = 0; i < n; i++) a->params[i] = a->params[i] - fc->lr * a->grads[i];
 
     mlp__alloc_reset_count();

@@ -560,7 +560,7 @@ static const corruption corruptions[] = {
     {"l2 NaN", IO_NET_FULL, SETF, 40, 0, 0, NAN, 1, MLP_ERR_CORRUPT, 0},
     {"l2 negative", IO_NET_FULL, SETF, 40, 0, 0, -1.0f, 1, MLP_ERR_CORRUPT, 0},
     {"l2 infinite", IO_NET_FULL, SETF, 40, 0, 0, INFINITY, 1, MLP_ERR_CORRUPT, 0},
-    {"optimiser 6", IO_NET_FULL, SET32, 44, 0, 6, 0, 1, MLP_ERR_CORRUPT, 0},
+    {"optimiser 8", IO_NET_FULL, SET32, 44, 0, 8, 0, 1, MLP_ERR_CORRUPT, 0},
     {"no optimiser but state", IO_NET_FULL, SET32, 44, 0, W(0xffffffff), 0, 1, MLP_ERR_CORRUPT, 0},
     {"RNG state all zero", IO_NET_FULL, RNG_ZERO, 0, 0, 0, 0, 1, MLP_ERR_CORRUPT, 0},
     {"optimiser state 2^62 floats", IO_NET_FULL, SET64, 104, 0, W(1) << 62, 0, 1, MLP_ERR_TOO_LARGE, 0},
