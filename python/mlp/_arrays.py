@@ -39,6 +39,16 @@ def matrix(x, cols, what="X"):
     return a
 
 
+def weights(w, rows, what="sample_weight"):
+    """Per-row weights as a (rows,) float32 array, or None for None."""
+    if w is None:
+        return None
+    a = as_float32(w, what)
+    if a.ndim != 1 or a.shape[0] != rows:
+        raise fail("MLP_ERR_MISMATCH", "%s must have shape (%d,), got %s" % (what, rows, a.shape))
+    return a
+
+
 def classes(y, rows, n_classes, what="targets"):
     """y as (rows,) int32 class indices. Values beyond int32 are rejected here
     (they would wrap); the library itself checks the range [0, n_classes)."""

@@ -2,12 +2,22 @@
 
 The parameters are scikit-learn's MLPClassifier's, with these differences:
 - solver: "adam" (default), "sgd" (with momentum / nesterovs_momentum),
-  and every other optimiser libmlp has (mlp.OPTIMIZERS: "adamw" with
-  decoupled weight_decay, "rmsprop"); "lbfgs" is not offered.
+  "lbfgs" (libmlp's own L-BFGS, docs/SOLVERS.md: scikit-learn's stopping
+  rules max_iter, max_fun, tol; its line search is Nocedal-Wright's strong
+  Wolfe zoom where scipy's L-BFGS-B uses More-Thuente, so iterates differ in
+  detail), and every other optimiser libmlp has (mlp.OPTIMIZERS: "adamw"
+  with decoupled weight_decay, "rmsprop", "irprop": FANN's full-batch
+  iRPROP-).
+- sample_weight (fit, partial_fit) and class_weight ("balanced" or a dict,
+  MLPClassifier): as scikit-learn 1.7, each batch's loss is
+  sum w_i l_i / sum w_i. Multi-label targets ignore class_weight.
 - alpha: scikit-learn adds alpha/(2 n_batch) * sum ||W||^2 to the loss of
-  each mini-batch of n_batch rows. libmlp's penalty is lambda/2 * sum ||W||^2
-  on the batch-mean loss, so lambda = alpha / batch_size gives the same
-  objective and the same gradients (up to the last, smaller batch).
+  each mini-batch of n_batch rows (with weights: alpha/(2 sum_batch w)).
+  libmlp's penalty is lambda/2 * sum ||W||^2 on the batch-mean loss, so
+  lambda = alpha / batch_size (with weights: alpha / (batch_size * mean w))
+  gives the same objective and the same gradients: exactly for the
+  full-batch solvers, for mini-batches up to the last, smaller batch and
+  the batch's own sum of weights.
 - learning_rate: as in scikit-learn, "invscaling" (lr = learning_rate_init
   / (t + 1)^power_t after each epoch, t = samples seen) and "adaptive" (lr / 5
   after n_iter_no_change epochs without improvement, stopping below 1e-6)
@@ -45,6 +55,7 @@ _SGD_VARIANTS = {"momentum", "nesterov"}
 SOLVERS = frozenset(OPTIMIZERS) - _SGD_VARIANTS
 LEARNING_RATES = frozenset(SCHEDULES) | {"invscaling", "adaptive"}
 SCALINGS = {None, "none", "standard", "minmax"}
+_FULL_BATCH = {"lbfgs", "irprop"}
 _ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
 # scikit-learn checks that float32 arithmetic cannot pass, with the reason.
@@ -59,6 +70,12 @@ _FLOAT32_XFAIL = {
         "emulates) sum the rows at a block's edge in another order than the others, so "
         "the same row at another position in a permuted batch differs in the last bits "
         "(about 1e-6 relative), while this check allows 1e-7 relative",
+    "check_sample_weights_invariance":  # kind="zeros"; kind="ones" passes (xpass)
+        "kind=zeros, mini-batches and float32: rows of weight 0 still take slots in the batches and "
+        "draws of the shuffle, so the batches differ from those of the data without them, "
+        "and even on one full batch float32 sums over other rows differ in the last bits "
+        "where this check allows 1e-7 (the weighting itself is tested in "
+        "tests/python/test_solvers.py: weights of 0 give the gradient of the rows removed)",
 }
 
 
@@ -125,7 +142,7 @@ class _BaseMLP(BaseEstimator):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  input_scaling=None, weight_decay=0.01, clip_norm=0.0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -149,6 +166,7 @@ class _BaseMLP(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.input_scaling = input_scaling
         self.weight_decay = weight_decay
         self.clip_norm = clip_norm
@@ -188,7 +206,7 @@ class _BaseMLP(BaseEstimator):
             ("beta_1", self.beta_1, 0, 1), ("beta_2", self.beta_2, 0, 1),
             ("epsilon", self.epsilon, 0, None), ("n_iter_no_change", self.n_iter_no_change, 1, None),
             ("power_t", self.power_t, 0, None), ("weight_decay", self.weight_decay, 0, None),
-            ("clip_norm", self.clip_norm, 0, None),
+            ("clip_norm", self.clip_norm, 0, None), ("max_fun", self.max_fun, 1, None),
         ]
         for name, value, lo, hi in checks:
             if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (
@@ -214,6 +232,8 @@ class _BaseMLP(BaseEstimator):
         return self.solver
 
     def _batch(self, n):
+        if self.solver in _FULL_BATCH:
+            return n  # scikit-learn's lbfgs ignores batch_size too
         if self.batch_size == "auto":
             return min(200, n)
         if self.batch_size > n:
@@ -263,6 +283,38 @@ class _BaseMLP(BaseEstimator):
         self.validation_scores_ = None
         self.best_validation_score_ = None
 
+    def _split_rows(self, A, n, seed):
+        """A's rows as _split divides them: (training rows, held-out rows)."""
+        n_val = int(np.ceil(self.validation_fraction * n))
+        perm = np.random.RandomState(seed).permutation(n)
+        return A[np.sort(perm[n_val:])], A[np.sort(perm[:n_val])]
+
+    def _weights(self, sample_weight, T, n):
+        """Per-row weights (sample_weight times class weights), None when all
+        are 1 (so that unit weights give the unweighted fit, bit for bit)."""
+        w = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.ndim == 0:
+                w = np.full(n, float(w))
+            if w.shape != (n,):
+                raise ValueError("sample_weight.shape == %s, expected (%d,)!" % (w.shape, n))
+            if not np.isfinite(w).all():
+                raise ValueError("Input sample_weight contains NaN or infinity.")
+            if (w < 0).any():
+                raise ValueError("Negative values in data passed to sample_weight")
+            if not w.sum() > 0:
+                raise ValueError("sample_weight sums to 0: nothing to fit")
+        cw = self._class_weights(T)
+        if cw is not None:
+            w = cw if w is None else w * cw
+        if w is None or np.all(w == 1.0):
+            return None
+        return np.ascontiguousarray(w, dtype=np.float32)
+
+    def _class_weights(self, T):
+        return None
+
     def _split(self, X, T, seed):
         """A held-out validation set for early stopping (seeded permutation)."""
         n = X.shape[0]
@@ -274,11 +326,15 @@ class _BaseMLP(BaseEstimator):
         tr, va = np.sort(perm[n_val:]), np.sort(perm[:n_val])
         return X[tr], T[tr], X[va], T[va]
 
-    def _fit(self, X, y, incremental, classes=None):
+    def _fit(self, X, y, incremental, classes=None, sample_weight=None):
         act, hidden = self._validate_params()
+        if incremental and self.solver == "lbfgs":
+            raise AttributeError("partial_fit is only available for stochastic optimizers. "
+                                 "%s is not stochastic." % self.solver)
         first = not hasattr(self, "network_") or not (incremental or self.warm_start)
         X = _check_X(X, type(self).__name__, None if first else self.n_features_in_)
         T, n_outputs = self._targets(X, y, first, incremental, classes)
+        W = self._weights(sample_weight, T, X.shape[0])
         seed = _seed(self.random_state)
         if first:
             self._initialize(X.shape[1], n_outputs, act, hidden, seed)
@@ -287,8 +343,11 @@ class _BaseMLP(BaseEstimator):
         elif self.network_.n_outputs != n_outputs:
             raise ValueError("warm_start/partial_fit with %d outputs, but the network has %d"
                              % (n_outputs, self.network_.n_outputs))
-        early = bool(self.early_stopping) and not incremental
+        early = bool(self.early_stopping) and not incremental and self.solver != "lbfgs"
+        Wv = None
         if early:
+            if W is not None:
+                W, Wv = self._split_rows(W, X.shape[0], seed)
             X, T, Xv, Tv = self._split(X, T, seed)
             self._val_ss_tot = self._ss_tot(Tv)
             self.validation_scores_ = []
@@ -301,7 +360,10 @@ class _BaseMLP(BaseEstimator):
             self._no_improvement_count = 0
         batch = self._batch(X.shape[0])
         net = self.network_
-        net.l2 = self.alpha / batch
+        # scikit-learn scales alpha by the batch's row count, with weights by
+        # its sum of weights: the batch size times the mean weight (exact for
+        # a full batch; for mini-batches the mean over the whole set).
+        net.l2 = self.alpha / (batch if W is None else batch * float(np.mean(W, dtype=np.float64)))
         if not incremental or getattr(self, "_trainer", None) is None:
             # scikit-learn: a fresh optimiser for every fit, kept across
             # partial_fit. libmlp allows one trainer per network: release
@@ -318,7 +380,9 @@ class _BaseMLP(BaseEstimator):
                             ("momentum", self.momentum), ("beta1", self.beta_1),
                             ("beta2", self.beta_2), ("epsilon", self.epsilon),
                             ("weight_decay", self.weight_decay), ("clip_norm", self.clip_norm),
-                            ("schedule", sched), ("batch_size", batch),
+                            ("schedule", sched),
+                            ("batch_size", min(batch, 4096) if self.solver in _FULL_BATCH else batch),
+                            ("tol", self.tol), ("max_fun", self.max_fun),
                             ("epochs", 1 if incremental else self.max_iter),
                             ("validation_fraction", 0), ("patience", 0),
                             ("shuffle", bool(self.shuffle)), ("callback_every_batch", 0)):
@@ -328,13 +392,17 @@ class _BaseMLP(BaseEstimator):
         self._incremental = incremental
         tr.callback = self._epoch_end
         try:
-            tr.train(X, T, Xv, Tv)
+            tr.train(X, T, Xv, Tv, sample_weight=W, val_weight=Wv)
         finally:
             tr.callback = None
         if early and self._best_params is not None:
             net._flat_set(self._best_params)
         self._best_params = None
-        if not incremental and self._stopped is None and tr.stop_reason == "completed":
+        if self.solver == "lbfgs" and tr.stop_reason in ("completed", "max_fun"):
+            warnings.warn("lbfgs failed to converge (status=1): STOP: TOTAL NO. of %s REACHED LIMIT."
+                          % ("ITERATIONS" if tr.stop_reason == "completed" else
+                             "f AND g EVALUATIONS"), ConvergenceWarning)
+        elif not incremental and self._stopped is None and tr.stop_reason == "completed":
             warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
                           "optimization hasn't converged yet." % self.max_iter, ConvergenceWarning)
         for attr in ("_val_ss_tot", "_n_train", "_incremental", "_n_val"):
@@ -377,6 +445,8 @@ class _BaseMLP(BaseEstimator):
         if self._incremental:
             return False
         sgd = self.solver == "sgd"
+        if self.solver == "lbfgs":
+            return False  # L-BFGS stops by its own tests (tol, max_fun) in the library
         if self._no_improvement_count > self.n_iter_no_change:
             if sgd and self.learning_rate == "adaptive" and self._lr / 5.0 > 1e-6:
                 self._lr /= 5.0
@@ -390,10 +460,11 @@ class _BaseMLP(BaseEstimator):
             self._trainer.set("learning_rate", self._lr)
         return stop
 
-    def fit(self, X, y):
-        """Trains from scratch (or from the current weights with warm_start)."""
+    def fit(self, X, y, sample_weight=None):
+        """Trains from scratch (or from the current weights with warm_start).
+        sample_weight (n_samples,): each row's weight in the loss."""
         self._stopped = None
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     def _forward(self, X):
         self._check_fitted()
@@ -486,11 +557,54 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         super()._initialize(n_features, n_outputs, act, hidden, seed)
         self.network_.loss = self._loss_name
 
-    def partial_fit(self, X, y, classes=None):
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 class_weight=None, input_scaling=None, weight_decay=0.01, clip_norm=0.0):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            input_scaling=input_scaling, weight_decay=weight_decay, clip_norm=clip_norm)
+        self.class_weight = class_weight
+
+    def _class_weights(self, T):
+        """Per-row weights from class_weight, as scikit-learn's linear models
+        take it: "balanced" gives class c the weight n / (n_classes * n_c);
+        a dict maps labels to weights (others 1). None for multi-label."""
+        cw = self.class_weight
+        if cw is None or self._label_kind != "multiclass":
+            return None
+        k = len(self.classes_)
+        if isinstance(cw, str):
+            if cw != "balanced":
+                raise ValueError("class_weight must be 'balanced', a dict or None, got %r" % (cw,))
+            counts = np.bincount(T, minlength=k).astype(np.float64)
+            per = np.where(counts > 0, T.shape[0] / (k * np.maximum(counts, 1)), 1.0)
+        elif isinstance(cw, dict):
+            per = np.ones(k)
+            for label, weight in cw.items():
+                i = np.searchsorted(self.classes_, label)
+                if i >= k or self.classes_[i] != label:
+                    raise ValueError("class_weight label %r is not in classes %r"
+                                     % (label, self.classes_))
+                per[i] = float(weight)
+        else:
+            raise ValueError("class_weight must be 'balanced', a dict or None, got %r" % (cw,))
+        return per[T]
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over (X, y), keeping the optimiser state between calls.
         classes (every label there will be) is required on the first call."""
         self._stopped = None
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     @staticmethod
     def _ss_tot(Tv):
@@ -556,10 +670,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             self.out_activation_ = "identity"
         return T, T.shape[1]
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), keeping the optimiser state between calls."""
         self._stopped = None
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     @staticmethod
     def _ss_tot(Tv):

@@ -403,16 +403,22 @@ class Network:
         T = self._targets(targets, X.shape[0], name)
         return X, T
 
-    def loss_and_grad(self, X, targets, loss=None, l2=None):
+    def loss_and_grad(self, X, targets, loss=None, l2=None, sample_weight=None):
         """(J, grads): J = mean loss + l2/2 * sum ||W||^2 as a float, and
         [(dW, db), ...] like get_params(). loss and l2 default to the
         network's own settings, which are left unchanged either way. Targets:
-        integer classes for "softmax_cross_entropy", else (B, n_out) floats."""
+        integer classes for "softmax_cross_entropy", else (B, n_out) floats.
+        sample_weight (B,): the mean becomes sum w_i l_i / sum w_i."""
         X, T = self._prepare(X, targets, loss)
+        W = arr.weights(sample_weight, X.shape[0])
         J = ctypes.c_double()
         with self._lock, self._Settings(self, loss, l2):
-            check(lib.mlp_loss_grad(self.handle, arr.address(X), X.shape[0], arr.address(T),
-                                    ctypes.byref(J)))
+            if W is None:
+                check(lib.mlp_loss_grad(self.handle, arr.address(X), X.shape[0], arr.address(T),
+                                        ctypes.byref(J)))
+            else:
+                check(lib.mlp_loss_grad_weighted(self.handle, arr.address(X), X.shape[0],
+                                                 arr.address(T), arr.address(W), ctypes.byref(J)))
             grads = self._split(self._flat("grads"))
         return J.value, grads
 

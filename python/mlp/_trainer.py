@@ -166,21 +166,26 @@ class Trainer:
                                        ctypes.byref(J)))
         return J.value
 
-    def train(self, X, y, X_val=None, y_val=None):
+    def train(self, X, y, X_val=None, y_val=None, sample_weight=None, val_weight=None):
         """Trains for the configured epochs; returns the per-epoch history
-        (list of dicts). Targets follow the network's loss (net.loss)."""
+        (list of dicts). Targets follow the network's loss (net.loss).
+        sample_weight and val_weight: per-row weights (None = all ones), each
+        batch's loss becoming sum w_i l_i / sum w_i (mlp_train_weighted)."""
         X, T = self._data(X, y, "")
-        Xv = Tv = None
+        W = arr.weights(sample_weight, X.shape[0])
+        Xv = Tv = Wv = None
         n_val = 0
         if X_val is not None:
             if y_val is None:
                 raise fail("MLP_ERR_ARGUMENT", "X_val given without y_val")
             Xv, Tv = self._data(X_val, y_val, "_val")
             n_val = Xv.shape[0]
+            Wv = arr.weights(val_weight, n_val, "val_weight")
         self._error = None
         with self.net._lock:
-            st = lib.mlp_train(self.handle, arr.address(X), arr.address(T), X.shape[0],
-                               arr.address(Xv), arr.address(Tv), n_val)
+            st = lib.mlp_train_weighted(self.handle, arr.address(X), arr.address(T),
+                                        arr.address(W), X.shape[0], arr.address(Xv),
+                                        arr.address(Tv), arr.address(Wv), n_val)
             err, self._error = self._error, None
             if err is not None:
                 raise err
@@ -198,7 +203,8 @@ class Trainer:
     @property
     def stop_reason(self):
         """Why the last train() stopped: a name from STOP_REASONS ("completed",
-        "early_stopping", "callback" or "diverged")."""
+        "early_stopping", "callback", "diverged", and for L-BFGS "converged"
+        and "max_fun")."""
         r = lib.mlp_trainer_stop_reason(self.handle)
         name = lib.mlp_stop_reason_name(r)
         return name.decode() if name else r

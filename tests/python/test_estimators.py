@@ -142,7 +142,7 @@ def test_solvers_and_schedules(rng):
 
 def test_invalid_parameters_raise_in_fit(rng):
     X, y = blobs(rng, n=30)
-    for kw in ({"solver": "lbfgs"}, {"activation": "swish"}, {"hidden_layer_sizes": (0,)},
+    for kw in ({"solver": "bfgs"}, {"activation": "swish"}, {"hidden_layer_sizes": (0,)},
                {"alpha": -1}, {"batch_size": 0}, {"learning_rate": "sometimes"},
                {"momentum": 2.0}, {"max_iter": 0}, {"input_scaling": "log"},
                {"early_stopping": True, "validation_fraction": 0.0}):

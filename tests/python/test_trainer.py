@@ -30,7 +30,7 @@ def test_options_by_name():
         tr.set("learning_rat", 1)
     assert e.value.name == "MLP_ERR_OPTION"
     with pytest.raises(mlp.MLPError):
-        tr.set("optimizer", "lbfgs")
+        tr.set("optimizer", "bfgs")
     with pytest.raises(mlp.MLPError):
         tr.set("learning_rate", -1.0)  # the library's own range check
 
