@@ -434,6 +434,30 @@ static void test_regression(void **state)
                      "--loss", "softmax_cross_entropy"), 2, "does not fit");
 }
 
+/* The full-batch optimisers by name, with their options. */
+static void test_full_batch_optimizers(void **state)
+{
+    static const char *const opts[2] = {"lbfgs", "irprop"};
+    FILE *f = fopen(path("xor.csv"), "w");
+    int i;
+    (void)state;
+    assert_non_null(f);
+    for (i = 0; i < 40; i++) fprintf(f, "%d,%d,%d\n", i % 2, (i / 2) % 2, (i % 2) ^ ((i / 2) % 2));
+    fclose(f);
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(run("train", "--data", "xor.csv", "--header", "no", "--hidden", "8",
+                             "--activation", "tanh", "--optimizer", opts[i], "--epochs", "300",
+                             "--tol", "1e-6", "--max-fun", "2000", "--dropout", "0",
+                             "--input-dropout", "0", "--validation", "0", "--threads", "1",
+                             "-o", "x.mlp", "--plot", "none", "--curve-csv", "none", "-q"), 0);
+        assert_int_equal(run("info", "x.mlp"), 0);
+        assert_non_null(strstr(out, opts[i]));
+        assert_int_equal(run("eval", "x.mlp", "--data", "xor.csv", "--header", "no"), 0);
+        assert_non_null(strstr(out, "accuracy: 100.00%"));
+    }
+    expect_error(run("train", "--data", "xor.csv", "--optimizer", "lbfgs", "--tol", "-1"), 2, "tol");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_regression),
+        cmocka_unit_test(test_full_batch_optimizers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

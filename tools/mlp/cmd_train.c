@@ -28,8 +28,8 @@ typedef struct train_args {
     const char *out, *curve_csv, *plot;
     long label_col;
     double lr, warmup, min_lr, gamma, momentum, weight_decay, clip, l2;
-    double dropout, input_dropout, validation;
-    size_t step_epochs, batch, epochs, patience, threads;
+    double dropout, input_dropout, validation, tol;
+    size_t step_epochs, batch, epochs, patience, threads, max_fun;
     int quiet;
 } train_args;
 
@@ -40,8 +40,8 @@ static const train_args defaults = {
     "mlp-model.mlp", NULL, NULL,
     -1,
     2e-3, 1.0, 0.0, 0.1, 0.9, 0.1, 0.0, 0.0,
-    0.2, 0.1, 0.05,
-    10, 256, 30, 0, 0,
+    0.2, 0.1, 0.05, 1e-4,
+    10, 256, 30, 0, 0, 15000,
     0};
 
 /* "" or "none" switches an output off. */
@@ -142,7 +142,7 @@ static void train_help_init(train_help *h)
     snprintf(h->schedule, sizeof h->schedule, "%s (default %s)", names, defaults.schedule);
 }
 
-#define TRAIN_N_OPTS 38 /* the options below and the terminating entry */
+#define TRAIN_N_OPTS 40 /* the options below and the terminating entry */
 
 static void train_options(cli_opt *out, train_args *a, const train_help *h)
 {
@@ -172,7 +172,10 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
         {"momentum", 0, CLI_DOUBLE, &a->momentum, "X", "momentum, nesterov (default 0.9)", 0},
         {"weight-decay", 0, CLI_DOUBLE, &a->weight_decay, "X", "adamw: decoupled weight decay (default 0.1)", 0},
         {"clip", 0, CLI_DOUBLE, &a->clip, "X", "clip gradients to this global norm (default 0: off)", 0},
-        {"batch-size", 'b', CLI_SIZE, &a->batch, "N", "mini-batch size (default 256)", 0},
+        {"batch-size", 'b', CLI_SIZE, &a->batch, "N", "mini-batch size (default 256; lbfgs, irprop: the\n"
+         "                               full batch, computed in chunks of this many rows)", 0},
+        {"tol", 0, CLI_DOUBLE, &a->tol, "X", "lbfgs: stop when max |dJ/dp| <= X (default 1e-4)", 0},
+        {"max-fun", 0, CLI_SIZE, &a->max_fun, "N", "lbfgs: most evaluations of J (default 15000)", 0},
         {"epochs", 'e', CLI_SIZE, &a->epochs, "N", "epochs (default 30)", 0},
         {"l2", 0, CLI_DOUBLE, &a->l2, "X", "L2 penalty lambda/2 |W|^2 in the objective (default 0)", 0},
         {"dropout", 0, CLI_DOUBLE, &a->dropout, "P", "dropout on the hidden layers' outputs (default 0.2)", 0},
@@ -392,6 +395,8 @@ static int set_trainer_options(train_run *r)
         {MLP_OPTION_EPOCHS, (double)a->epochs, "epochs"},
         {MLP_OPTION_VALIDATION_FRACTION, r->augment ? 0 : a->validation, "validation"},
         {MLP_OPTION_PATIENCE, (double)a->patience, "patience"},
+        {MLP_OPTION_TOL, a->tol, "tol"},
+        {MLP_OPTION_MAX_FUN, (double)a->max_fun, "max-fun"},
     };
     int rc;
     for (i = 0; i < sizeof set / sizeof set[0]; i++)
