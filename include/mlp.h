@@ -33,7 +33,8 @@
  *   which is idle while the callback runs);
  * - mlp_trainer_set of the hyperparameters that take effect at the next
  *   step without resizing anything: the learning rate, momentum, beta1,
- *   beta2, epsilon, weight decay, rho, gamma, min_lr, clip norm, min_delta.
+ *   beta2, epsilon, weight decay, rho, gamma, min_lr, clip norm, min_delta,
+ *   tol, and the rprop increase, decrease, delta_min and delta_max.
  * Everything else on them (setters, mlp_reserve, mlp_init_params,
  * mlp_loss_grad, mlp_gradcheck, mlp_trainer_step, a nested mlp_train,
  * another mlp_trainer_create, structural options such as the optimizer,
@@ -459,7 +460,9 @@ MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, vo
  * whole batch runs in one pass: a batch larger than the network's workspace
  * grows it first (the only allocation a step can make), so the result
  * depends on the options, the seed and the data alone. Plain SGD without
- * clipping fuses its update into the backward pass. A
+ * clipping fuses its update into the backward pass. MLP_OPT_IRPROP takes
+ * the batch as its full batch; MLP_OPT_LBFGS runs only inside mlp_train
+ * (its line search needs the whole set) and gives MLP_ERR_OPTION here. A
  * non-finite J gives MLP_ERR_DIVERGED before any parameter changes; a
  * parameter made non-finite by the update also gives MLP_ERR_DIVERGED, and
  * a lone step cannot restore it (mlp_train can). */
