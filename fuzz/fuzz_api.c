@@ -1,0 +1,47 @@
+/* libFuzzer target: the public API driven as a program of calls on a small
+ * pool of handles (fuzz/api.h explains the pieces). Besides "no crash, no
+ * leak, no undefined behaviour", every status is checked against the
+ * promises of include/mlp.h. tests/fuzz_replay_api.c runs this same
+ * function over tests/corpus_api/ in every test run. */
+#include "api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const api_op api_ops[] = {
+    api_op_create,       api_op_clone,          api_op_destroy,         api_op_setter,
+    api_op_set_params,   api_op_scaling,        api_op_reserve,         api_op_forward,
+    api_op_workspace,    api_op_forward_ws,     api_op_loss_grad,       api_op_evaluate,
+    api_op_gradcheck,    api_op_getters,        api_op_trainer_create,  api_op_trainer_destroy,
+    api_op_trainer_set,  api_op_trainer_get,    api_op_step,            api_op_train,
+    api_op_save_buffer,  api_op_save_stream,    api_op_save_path,       api_op_csv,
+    api_op_idx,          api_op_dataset_use,
+};
+#define API_N_OPS (sizeof api_ops / sizeof api_ops[0])
+
+int api_run(api_state *s, size_t count)
+{
+    while (count-- > 0) {
+        if (s->pos >= s->n || s->ops >= API_MAX_OPS) return 0;
+        s->ops++;
+        api_ops[api_byte(s) % API_N_OPS](s);
+    }
+    return 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    api_state *s = calloc(1, sizeof *s);
+    int j;
+    if (!s) abort();
+    s->p = data;
+    s->n = size;
+    for (j = 0; j < API_TRAINERS; j++) s->tr_net[j] = -1;
+    while (api_run(s, 1)) {
+    }
+    api_cleanup(s);
+    free(s);
+    return 0;
+}
