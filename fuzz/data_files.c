@@ -7,29 +7,64 @@
 #include <unistd.h>
 #include <zlib.h>
 
-int fz_write_file(const char *path, const void *p, size_t n, size_t zeros, int gz)
+/* One gzip member holding p[0..n) then `zeros` zero bytes, appended to f.
+ * A small window and memory level keep zlib's state (and so the fuzzers'
+ * executions) small; the stream is standard gzip all the same. */
+static int gz_member(FILE *f, const void *p, size_t n, size_t zeros)
 {
     static const unsigned char zero[4096];
-    FILE *f;
-    gzFile g;
-    size_t k;
-    int ok = 1;
-    if (!gz) {
-        if (!(f = fopen(path, "wb"))) return -1;
-        ok = fwrite(p, 1, n, f) == n;
-        for (; ok && zeros > 0; zeros -= k) {
-            k = zeros < 4096 ? zeros : 4096;
-            ok = fwrite(zero, 1, k, f) == k;
+    unsigned char out[4096];
+    z_stream z;
+    int rc = Z_OK, ok = 1;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + 9, 1, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+    z.next_in = (unsigned char *)(uintptr_t)p;
+    z.avail_in = (unsigned)n;
+    while (ok && rc != Z_STREAM_END) {
+        if (z.avail_in == 0 && zeros > 0) {
+            size_t k = zeros < sizeof zero ? zeros : sizeof zero;
+            z.next_in = (unsigned char *)(uintptr_t)zero;
+            z.avail_in = (unsigned)k;
+            zeros -= k;
         }
-        return (fclose(f) == 0 && ok) ? 0 : -1;
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        rc = deflate(&z, z.avail_in == 0 && zeros == 0 ? Z_FINISH : Z_NO_FLUSH);
+        ok = rc != Z_STREAM_ERROR && fwrite(out, 1, sizeof out - z.avail_out, f) == sizeof out - z.avail_out;
     }
-    if (!(g = gzopen(path, "wb1"))) return -1;
-    if (n) ok = gzwrite(g, p, (unsigned)n) == (int)n;
-    for (; ok && zeros > 0; zeros -= k) {
-        k = zeros < 4096 ? zeros : 4096;
-        ok = gzwrite(g, zero, (unsigned)k) == (int)k;
+    deflateEnd(&z);
+    return ok;
+}
+
+/* The bomb's megabyte of zeros, compressed once per process. */
+static int gz_zeros(FILE *f, size_t zeros)
+{
+    static unsigned char *cached;
+    static size_t cached_n, cached_zeros;
+    if (!cached || cached_zeros != zeros) {
+        FILE *m;
+        free(cached);
+        cached = NULL;
+        if (!(m = tmpfile())) return 0;
+        if (!gz_member(m, NULL, 0, zeros)) return fclose(m), 0;
+        cached_n = (size_t)ftell(m);
+        rewind(m);
+        cached = malloc(cached_n);
+        if (!cached || fread(cached, 1, cached_n, m) != cached_n) return fclose(m), 0;
+        fclose(m);
+        cached_zeros = zeros;
     }
-    return (gzclose(g) == Z_OK && ok) ? 0 : -1;
+    return fwrite(cached, 1, cached_n, f) == cached_n;
+}
+
+int fz_write_file(const char *path, const void *p, size_t n, size_t zeros, int gz)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f) return -1;
+    if (gz) ok = gz_member(f, p, n, 0) && (zeros == 0 || gz_zeros(f, zeros));
+    else ok = fwrite(p, 1, n, f) == n && zeros == 0;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
 static size_t be32(unsigned char *o, size_t v)

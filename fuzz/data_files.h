@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Writes n bytes (then `zeros` zero bytes) to path, gzip-compressed when
- * gz; 0 on success. */
+/* Writes n bytes to path, gzip-compressed when gz, then (gz only) another
+ * gzip member of `zeros` zero bytes; 0 on success. */
 int fz_write_file(const char *path, const void *p, size_t n, size_t zeros, int gz);
 
 /* Builds an IDX images file and (maybe) a labels file from in[0..n):
