@@ -21,9 +21,11 @@
  * 1 once MLP_ERR_BUSY (value 23) is in MLP_STATUS_LIST: the fuzzer makes
  * every such call and asserts the rule: MLP_ERR_BUSY and nothing changed,
  * deferred destruction, detached trainers, MLP_ERR_MISMATCH by shape.
- * To enable: set API_CALL_RULE to 1 (and API_ERR_BUSY may then become
- * MLP_ERR_BUSY). Nothing else changes. */
+ * To enable: set API_CALL_RULE to 1 here (or build with -DAPI_CALL_RULE=1);
+ * API_ERR_BUSY may then become MLP_ERR_BUSY. Nothing else changes. */
+#ifndef API_CALL_RULE
 #define API_CALL_RULE 0
+#endif
 #define API_ERR_BUSY ((mlp_status)23)
 
 #define API_NETS 3

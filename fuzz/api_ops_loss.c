@@ -21,8 +21,9 @@ void api_op_loss_grad(api_state *s)
     double J;
     api_snap sn;
     mlp_status st;
-    if (!net || (use = api_use(s, slot)) == API_SKIP) return;
+    if (!net) return;
     rows = api_data(s, net, API_ROWS);
+    if ((use = api_use(s, slot)) == API_SKIP) return;
     memset(&J, 0xA5, sizeof J);
     api_snap_take(net, &sn);
     st = mlp_loss_grad(net, s->X, rows, &s->T, (api_byte(s) & 7) ? &J : NULL);
@@ -62,8 +63,9 @@ void api_op_gradcheck(api_state *s)
     double eps = api_double(s);
     api_snap sn;
     mlp_status st;
-    if (!net || (use = api_use(s, slot)) == API_SKIP) return;
+    if (!net) return;
     rows = api_data(s, net, 4);
+    if ((use = api_use(s, slot)) == API_SKIP) return;
     memset(blocks, 0xA5, sizeof blocks);
     api_snap_take(net, &sn);
     st = mlp_gradcheck(net, s->X, rows, &s->T, eps, per ? per : 0, api_byte(s), blocks);

@@ -75,8 +75,8 @@ void api_op_forward_ws(api_state *s)
     mlp_status st;
     if (!net || !w->h) return;
     fits = api_ws_fits(w, net, &trap);
-    if (trap && !API_CALL_RULE) return;
     rows = api_batch(s, net, API_ROWS);
+    if (trap && !API_CALL_RULE) return;
     memset(s->Y, 0xA5, sizeof s->Y);
     st = mlp_forward_ws(net, w->h, s->X, rows, s->Y);
     api_check(st, !fits ? MLP_ERR_MISMATCH : rows ? MLP_OK : API_ANY_FAIL, "mlp_forward_ws");

@@ -51,10 +51,11 @@ void api_op_set_params(api_state *s)
     const float *src = s->X;
     api_snap sn;
     mlp_status st;
-    if (!net || (use = api_use(s, slot)) == API_SKIP) return;
+    if (!net) return;
     if (layer < mlp_num_layers(net))
         len = mlp_layer_size(net, layer + 1) * (bias ? 1 : mlp_layer_size(net, layer));
     api_fill(s, s->X, len);
+    if ((use = api_use(s, slot)) == API_SKIP) return;
     if (layer >= mlp_num_layers(net)) bad = MLP_ERR_LAYER;
     else if (wrong == 1) len += 1, bad = API_ANY_FAIL;
     else if (wrong == 2) len -= 1, bad = API_ANY_FAIL;
@@ -77,12 +78,16 @@ void api_op_scaling(api_state *s)
     unsigned how = api_byte(s) % 6;
     size_t n_in, rows = api_pick(s, API_ROWS + 1);
     float off[API_WIDTH], scale[API_WIDTH];
+    mlp_scaling kind = MLP_SCALE_MINMAX;
     api_snap sn;
     mlp_status st;
-    if (!net || (use = api_use(s, slot)) == API_SKIP) return;
+    if (!net) return;
     n_in = mlp_input_size(net);
     api_fill(s, off, n_in);
     api_fill(s, scale, n_in);
+    if (how >= 4) api_fill(s, s->X, rows * n_in);
+    if (how == 4) kind = (mlp_scaling)api_pick(s, 4);
+    if ((use = api_use(s, slot)) == API_SKIP) return;
     api_snap_take(net, &sn);
     if (how < 4) {
         /* both, scale missing, none (removes it), both with zero scales */
@@ -93,7 +98,6 @@ void api_op_scaling(api_state *s)
         api_after(net, &sn, st, api_want(use, bad), "mlp_set_input_scaling");
         return;
     }
-    api_fill(s, s->X, rows * n_in);
-    st = mlp_fit_input_scaling(net, s->X, rows, (mlp_scaling)(how == 4 ? api_pick(s, 4) : 1));
+    st = mlp_fit_input_scaling(net, s->X, rows, kind);
     api_after(net, &sn, st, api_want(use, API_ANY), "mlp_fit_input_scaling");
 }

@@ -104,10 +104,10 @@ void fz_idx_files(const uint8_t *in, size_t n, const char *images, const char *l
         *labels = 0;
         return;
     }
-    if (!(flags & 8) || pn < 6) { /* raw: the bytes split in two */
-        il = pn ? p[0] * pn / 256 : 0;
-        fz_write_file(images, p, il, 0, flags & 1);
-        if (*labels) fz_write_file(labels_path, p + il, pn - il, 0, flags & 2);
+    if (!(flags & 8) || pn < 6) { /* raw: p[0] splits the bytes after it in two */
+        il = pn ? p[0] * (pn - 1) / 255 : 0;
+        fz_write_file(images, p + 1, il, 0, flags & 1);
+        if (*labels) fz_write_file(labels_path, p + 1 + il, pn ? pn - 1 - il : 0, 0, flags & 2);
         return;
     }
     cnt = p[0] % 8, r = 1 + p[1] % 6, c = 1 + p[2] % 6;

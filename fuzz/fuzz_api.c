@@ -5,6 +5,7 @@
  * function over tests/corpus_api/ in every test run. */
 #include "api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +21,31 @@ static const api_op api_ops[] = {
     api_op_idx,          api_op_dataset_use,
 };
 #define API_N_OPS (sizeof api_ops / sizeof api_ops[0])
+static const char *const api_op_names[API_N_OPS] = {
+    "create",      "clone",          "destroy",     "setter",      "set_params", "scaling",
+    "reserve",     "forward",        "workspace",   "forward_ws",  "loss_grad",  "evaluate",
+    "gradcheck",   "getters",        "trainer_create", "trainer_destroy", "trainer_set",
+    "trainer_get", "step",           "train",       "save_buffer", "save_stream", "save_path",
+    "csv",         "idx",            "dataset_use",
+};
+
+/* MLP_FUZZ_TRACE=1 prints each op as it runs (indented inside callbacks):
+ * how to read a finding or check a hand-made seed. */
+static int api_trace(void)
+{
+    static int trace = -1;
+    if (trace < 0) trace = getenv("MLP_FUZZ_TRACE") != NULL;
+    return trace;
+}
 
 int api_run(api_state *s, size_t count)
 {
     while (count-- > 0) {
         if (s->pos >= s->n || s->ops >= API_MAX_OPS) return 0;
+        unsigned op = api_byte(s) % API_N_OPS;
         s->ops++;
-        api_ops[api_byte(s) % API_N_OPS](s);
+        if (api_trace()) fprintf(stderr, "%*s%s\n", 2 * s->depth, "", api_op_names[op]);
+        api_ops[op](s);
     }
     return 1;
 }

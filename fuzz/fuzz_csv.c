@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fz_write_file(path, data + 2, size - 2, 0, 0) != 0) api_fail("write", path);
     st = mlp_dataset_load_csv(&ds, path, has_header, label, classes);
     api_status(st, "mlp_dataset_load_csv");
+    if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
+        fprintf(stderr, "%s %s\n", mlp_status_name(st), mlp_last_error());
     if (st != MLP_OK) {
         if (ds != sentinel) api_fail("mlp_dataset_load_csv", "wrote *out although it failed");
         return 0;

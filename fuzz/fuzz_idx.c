@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_idx_files(data, size, images, labels, &has_labels);
     st = mlp_dataset_load_idx(&ds, images, has_labels ? labels : NULL);
     api_status(st, "mlp_dataset_load_idx");
+    if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
+        fprintf(stderr, "%s %s\n", mlp_status_name(st), mlp_last_error());
     if (st != MLP_OK) {
         if (ds != sentinel) api_fail("mlp_dataset_load_idx", "wrote *out although it failed");
         return 0;
