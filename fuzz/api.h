@@ -53,6 +53,7 @@ typedef struct api_state {
     api_ws ws[API_WS];
     mlp_dataset *ds;
     int depth, reports;
+    /* Scratch from here on: not cleared between inputs. */
     float X[API_BUF], Y[API_BUF];
     union {
         float f[API_BUF];

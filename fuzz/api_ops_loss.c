@@ -15,7 +15,7 @@ static size_t api_data(api_state *s, const mlp_network *net, size_t max)
 
 void api_op_loss_grad(api_state *s)
 {
-    int slot, use;
+    int slot, use, no_J;
     mlp_network *net = api_net(s, &slot);
     size_t rows;
     double J;
@@ -23,10 +23,11 @@ void api_op_loss_grad(api_state *s)
     mlp_status st;
     if (!net) return;
     rows = api_data(s, net, API_ROWS);
+    no_J = (api_byte(s) & 7) == 0;
     if ((use = api_use(s, slot)) == API_SKIP) return;
     memset(&J, 0xA5, sizeof J);
     api_snap_take(net, &sn);
-    st = mlp_loss_grad(net, s->X, rows, &s->T, (api_byte(s) & 7) ? &J : NULL);
+    st = mlp_loss_grad(net, s->X, rows, &s->T, no_J ? NULL : &J);
     api_after(net, &sn, st, api_want(use, API_ANY), "mlp_loss_grad");
     if (st != MLP_OK) api_untouched(&J, sizeof J, 0xA5, "mlp_loss_grad");
 }
@@ -61,14 +62,18 @@ void api_op_gradcheck(api_state *s)
     mlp_gradcheck_block blocks[10];
     size_t rows, per = api_pick(s, 3);
     double eps = api_double(s);
+    unsigned seed;
     api_snap sn;
     mlp_status st;
     if (!net) return;
     rows = api_data(s, net, 4);
+    seed = api_byte(s);
     if ((use = api_use(s, slot)) == API_SKIP) return;
     memset(blocks, 0xA5, sizeof blocks);
     api_snap_take(net, &sn);
-    st = mlp_gradcheck(net, s->X, rows, &s->T, eps, per ? per : 0, api_byte(s), blocks);
+    /* Every entry costs a pass per parameter: only on small networks. */
+    if (per == 0 && mlp_num_params(net) > 64) per = 2;
+    st = mlp_gradcheck(net, s->X, rows, &s->T, eps, per, seed, blocks);
     if (st == MLP_OK || st == MLP_ERR_DEGENERATE) api_snap_same(net, &sn, "mlp_gradcheck");
     api_after(net, &sn, st, api_want(use, API_ANY), "mlp_gradcheck");
     if (st != MLP_OK && st != MLP_ERR_DEGENERATE)
