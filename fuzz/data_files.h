@@ -15,7 +15,7 @@ int fz_write_file(const char *path, const void *p, size_t n, size_t zeros, int g
  * in[0]'s bits pick gzip for each file, no labels, a raw split of the
  * bytes or a well-formed pair (counts, sizes and payload from the bytes,
  * sometimes mismatched, truncated or followed by a stray byte), or a gzip
- * bomb (a header that claims millions of images, then a megabyte of
+ * bomb (a header that claims millions of images, then 256 KiB of
  * zeros). *labels is set to 0 when no labels file was written. */
 void fz_idx_files(const uint8_t *in, size_t n, const char *images, const char *labels_path,
                   int *labels);
