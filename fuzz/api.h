@@ -143,6 +143,9 @@ void api_after(mlp_network *net, api_snap *sn, mlp_status st, int want, const ch
 int api_want(int use, int bad);
 void api_check(mlp_status st, int want, const char *call);
 size_t api_ws_capacity(api_state *s); /* bounded for the allocator */
+/* Whether a save succeeded as it must (or refused a non-finite value
+ * rightly: then 0). */
+int api_saved(const mlp_network *net, mlp_status st, const char *call);
 void api_same_net(const mlp_network *a, mlp_network *b, const char *call); /* destroys b */
 void api_cleanup(api_state *s);
 void api_callback_install(mlp_trainer *tr, api_state *s);

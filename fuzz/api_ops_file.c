@@ -31,14 +31,15 @@ void api_op_save_stream(api_state *s)
     f = fmemopen(s->blob, sizeof s->blob, "w+b");
     if (!f) api_fail("fmemopen", "");
     st = mlp_save_file(a, f);
-    if (st == MLP_OK) st = mlp_save_file(b, f);
-    if (st == MLP_ERR_NONFINITE) {
-        fclose(f);
-        return;
+    if (api_saved(a, st, "mlp_save_file")) {
+        api_expect(st, MLP_OK, "mlp_save_file");
+        st = mlp_save_file(b, f);
+        if (api_saved(b, st, "mlp_save_file")) {
+            api_expect(st, MLP_OK, "mlp_save_file");
+            rewind(f);
+            api_load_stream(f, a, b);
+        }
     }
-    api_expect(st, MLP_OK, "mlp_save_file");
-    rewind(f);
-    api_load_stream(f, a, b);
     fclose(f);
 }
 
@@ -55,7 +56,7 @@ void api_op_save_path(api_state *s)
     api_check(mlp_load(&got, bad), API_ANY_FAIL, "mlp_load of a missing file");
     if (got != sentinel) api_fail("mlp_load", "wrote *out although it failed");
     st = mlp_save(net, path);
-    if (st == MLP_ERR_NONFINITE) return;
+    if (!api_saved(net, st, "mlp_save")) return;
     api_expect(st, MLP_OK, "mlp_save");
     got = NULL;
     api_expect(mlp_load(&got, path), MLP_OK, "mlp_load");
