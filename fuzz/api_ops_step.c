@@ -74,6 +74,7 @@ void api_op_train(api_state *s)
     else api_check(st, want, "mlp_train"), api_snap_free(&sn); /* destroyed by the callback */
     if (s->tr[j] == tr && st == MLP_OK && mlp_trainer_stop_reason(tr) == 3)
         api_fail("mlp_train", "stop reason 'diverged' with MLP_OK");
+    if (s->tr[j] != tr) s->tr_net[j] = -1; /* destroyed by the callback: gone now */
     free(X);
     free(T);
 }

@@ -48,7 +48,8 @@ void api_op_trainer_destroy(api_state *s)
     if (s->tr_running[j] && !API_CALL_RULE) return;
     mlp_trainer_destroy(s->tr[j]);
     s->tr[j] = NULL;
-    s->tr_net[j] = -1;
+    /* A running trainer keeps its network in use until mlp_train returns. */
+    if (!s->tr_running[j]) s->tr_net[j] = -1;
 }
 
 void api_op_trainer_set(api_state *s)
