@@ -52,7 +52,9 @@ fuzz_target() {
   for i in $(seq 1 "$jobs"); do
     mkdir -p "$dir/corpus-$i" "$dir/art-$i"
     # New inputs go to the job's own corpus; tests/corpus*/ are only read.
-    "$build/fuzz/fuzz_$t" -runs="$per" -max_len="${max_len[$t]}" -timeout=10 \
+    # One execution takes well under a second; -timeout=60 catches hangs
+    # without failing when other test stages keep the cores busy.
+    "$build/fuzz/fuzz_$t" -runs="$per" -max_len="${max_len[$t]}" -timeout=60 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/art-$i/" \
       "$dir/corpus-$i" "$root/tests/${corpus[$t]}" > "$dir/log-$i" 2>&1 &
     pids+=($!)
