@@ -100,8 +100,8 @@ int main(void)
         files++;
     }
     closedir(d);
-    printf("fuzz_replay: %d files replayed, %d with a promised status, %d failures\n", files,
-           promises, failures);
+    printf("fuzz_replay: %d files of %s replayed, %d with a promised status, %d failures\n",
+           files, MLP_CORPUS_DIR, promises, failures);
     if (files == 0 || (MLP_REPLAY_PROMISES && promises == 0)) {
         fprintf(stderr, "fuzz_replay: the corpus is empty\n");
         return 1;
