@@ -62,6 +62,7 @@ void api_op_trainer_set(api_state *s)
         api_expect(mlp_trainer_set(NULL, o, v), MLP_ERR_NULL, "mlp_trainer_set");
         return;
     }
+    if (API_EPOCHS_CAP > 0 && o == MLP_OPTION_EPOCHS && v > API_EPOCHS_CAP) v = API_EPOCHS_CAP;
     refused = s->tr_running[j] && !api_scalar_option(o);
     if (refused && !API_CALL_RULE) return;
     memset(&before, 0xA5, sizeof before);
