@@ -1,54 +1,83 @@
 #!/usr/bin/env bash
-# R9: fuzzes the model loader (mlp_load_buffer, fuzz/fuzz_load.c) with
-# libFuzzer under ASan+UBSan for at least 10 million executions in all,
-# split over parallel jobs; any crash, leak, sanitizer report, timeout or
-# broken check fails the run, and the input is kept under
-# BUILD/fuzz-findings/ (add it to tests/corpus/ once fixed: fuzz_replay
-# then replays it in every test run).
+# R9: the libFuzzer targets under ASan+UBSan (docs/FUZZING.md), each for a
+# fixed number of executions split over parallel jobs:
+#   load  the model loader (fuzz/fuzz_load.c)           10,000,000
+#   csv   the CSV reader (fuzz/fuzz_csv.c)               2,000,000
+#   idx   the IDX reader, raw and gzip (fuzz/fuzz_idx.c) 2,000,000
+#   api   the public API as programs (fuzz/fuzz_api.c)     600,000
+# Any crash, leak, sanitizer report, timeout or broken check fails the run,
+# and the input is kept under BUILD/fuzz-findings/TARGET/ (minimise it with
+# -minimize_crash=1 and add it to the target's corpus once fixed: the
+# fuzz_replay tests then replay it in every test run).
 # Usage: bash scripts/ci-fuzz.sh   (after scripts/deps.sh: clang, libclang-rt-14-dev)
-# Env: MLP_FUZZ_RUNS (total executions, default 10000000), MLP_FUZZ_JOBS
-#      (parallel jobs, default nproc), MLP_FUZZ_BUILD_DIR (default build-fuzz).
+# Env: MLP_FUZZ_TARGETS (default "load csv idx api"), MLP_FUZZ_RUNS_LOAD,
+#      _CSV, _IDX, _API (executions per target; MLP_FUZZ_RUNS is the old
+#      name of MLP_FUZZ_RUNS_LOAD), MLP_FUZZ_JOBS (parallel jobs, default
+#      nproc), MLP_FUZZ_BUILD_DIR (default build-fuzz).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${MLP_FUZZ_BUILD_DIR:-$root/build-fuzz}
-runs=${MLP_FUZZ_RUNS:-10000000}
 jobs=${MLP_FUZZ_JOBS:-$(nproc)}
+targets=${MLP_FUZZ_TARGETS:-load csv idx api}
+declare -A runs=(
+  [load]=${MLP_FUZZ_RUNS_LOAD:-${MLP_FUZZ_RUNS:-10000000}}
+  [csv]=${MLP_FUZZ_RUNS_CSV:-2000000}
+  [idx]=${MLP_FUZZ_RUNS_IDX:-2000000}
+  [api]=${MLP_FUZZ_RUNS_API:-600000}
+)
+declare -A corpus=([load]=corpus [csv]=corpus_csv [idx]=corpus_idx [api]=corpus_api)
+# Longer API programs run slower without reaching more: 512 bytes is ~40 calls.
+declare -A max_len=([load]=4096 [csv]=4096 [idx]=4096 [api]=512)
 
 echo "== fuzz: build (clang, -fsanitize=fuzzer,address,undefined) =="
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMLP_BUILD_FUZZERS=ON -DMLP_BUILD_TESTS=OFF -DMLP_BUILD_TOOLS=OFF -DMLP_BUILD_BENCHMARKS=OFF
-cmake --build "$build" --target fuzz_load -j "$jobs"
+# shellcheck disable=SC2086
+cmake --build "$build" --target $(printf 'fuzz_%s ' $targets) -j "$jobs"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mlp-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export OPENBLAS_NUM_THREADS=1
-per=$(( (runs + jobs - 1) / jobs ))
-echo "== fuzz: $jobs jobs x $per executions =="
-start=$(date +%s)
-pids=()
-for i in $(seq 1 "$jobs"); do
-  mkdir -p "$work/corpus-$i" "$work/art-$i"
-  # New inputs go to the job's own corpus; tests/corpus/ is only read.
-  "$build/fuzz/fuzz_load" -runs="$per" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$work/art-$i/" \
-    "$work/corpus-$i" "$root/tests/corpus" > "$work/log-$i" 2>&1 &
-  pids+=($!)
-done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+# The targets' own temporary files go to the run's folder.
+export TMPDIR=$work
 
-total=0
-for i in $(seq 1 "$jobs"); do
-  n=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$work/log-$i" | tail -n 1)
-  total=$((total + ${n:-0}))
+# fuzz_target NAME: runs it, prints its rate; fails on any finding.
+fuzz_target() {
+  local t=$1 n=${runs[$1]} per i pid status=0 total=0 start secs findings
+  local dir=$work/$t
+  local -a pids=()
+  per=$(( (n + jobs - 1) / jobs ))
+  echo "== fuzz $t: $jobs jobs x $per executions =="
+  start=$(date +%s)
+  for i in $(seq 1 "$jobs"); do
+    mkdir -p "$dir/corpus-$i" "$dir/art-$i"
+    # New inputs go to the job's own corpus; tests/corpus*/ are only read.
+    # One execution takes well under a second; -timeout=60 catches hangs
+    # without failing when other test stages keep the cores busy.
+    "$build/fuzz/fuzz_$t" -runs="$per" -max_len="${max_len[$t]}" -timeout=60 \
+      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$dir/art-$i/" \
+      "$dir/corpus-$i" "$root/tests/${corpus[$t]}" > "$dir/log-$i" 2>&1 &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+  for i in $(seq 1 "$jobs"); do
+    n=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$dir/log-$i" | tail -n 1)
+    total=$((total + ${n:-0}))
+  done
+  secs=$(( $(date +%s) - start ))
+  findings=$(find "$dir" -path "$dir/art-*" -type f | wc -l)
+  if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ] || [ "$total" -lt "${runs[$t]}" ]; then
+    mkdir -p "$build/fuzz-findings/$t"
+    find "$dir" -path "$dir/art-*" -type f -exec cp {} "$build/fuzz-findings/$t/" \;
+    for i in $(seq 1 "$jobs"); do echo "--- $t job $i"; tail -n 40 "$dir/log-$i"; done
+    echo "ci-fuzz: $t FAILED after $total executions: $findings finding(s) in $build/fuzz-findings/$t" >&2
+    return 1
+  fi
+  echo "ci-fuzz: $t: $total executions in ${secs}s ($jobs jobs, $(( total / (secs > 0 ? secs : 1) )) exec/s), no finding"
+}
+
+failed=0
+for t in $targets; do
+  fuzz_target "$t" || failed=1
 done
-secs=$(( $(date +%s) - start ))
-findings=$(find "$work" -path "$work/art-*" -type f | wc -l)
-if [ "$status" -ne 0 ] || [ "$findings" -ne 0 ] || [ "$total" -lt "$runs" ]; then
-  mkdir -p "$build/fuzz-findings"
-  find "$work" -path "$work/art-*" -type f -exec cp {} "$build/fuzz-findings/" \;
-  for i in $(seq 1 "$jobs"); do echo "--- job $i"; tail -n 40 "$work/log-$i"; done
-  echo "ci-fuzz: FAILED after $total executions: $findings finding(s) in $build/fuzz-findings" >&2
-  exit 1
-fi
-echo "ci-fuzz: $total executions in ${secs}s ($jobs jobs), no finding"
+exit "$failed"
