@@ -11,32 +11,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- The call rule (issue 10) -------------------------------------
- * 0 on a library without MLP_ERR_BUSY: the fuzzer then never makes, from
- * a training callback, a call the rule refuses, never destroys a network
- * that has a trainer, never makes a second trainer on one network, and
- * never hands forward_ws a workspace that the old fingerprint check lets
- * through wrongly (same layer count, size sum and widest layer, other
- * sizes): those are the known memory bugs the rule fixes.
- * 1 once MLP_ERR_BUSY (value 23) is in MLP_STATUS_LIST: the fuzzer makes
- * every such call and asserts the rule: MLP_ERR_BUSY and nothing changed,
- * deferred destruction, detached trainers, MLP_ERR_MISMATCH by shape.
- * To enable: set API_CALL_RULE to 1 here (or build with -DAPI_CALL_RULE=1);
- * API_ERR_BUSY may then become MLP_ERR_BUSY. Nothing else changes. */
+/* ---- The call rule ---------------------------------------------------
+ * API_CALL_RULE 1 (the default): the fuzzer makes every call the rule of
+ * include/mlp.h refuses (from a training callback, on a network with a
+ * trainer, a workspace of another shape) and asserts MLP_ERR_BUSY (or
+ * MLP_ERR_MISMATCH) with nothing changed, deferred destruction and
+ * detached trainers. 0 only to fuzz a library from before the rule: the
+ * fuzzer then avoids those sequences (they corrupted memory there). */
 #ifndef API_CALL_RULE
-#define API_CALL_RULE 0
+#define API_CALL_RULE 1
 #endif
-#define API_ERR_BUSY ((mlp_status)23)
+#define API_ERR_BUSY MLP_ERR_BUSY
 
-/* ---- A known bug, avoided until it is fixed -------------------------
- * mlp_train allocates its per-epoch history for every planned epoch up
- * front: MLP_OPTION_EPOCHS = 1e9 (a value it accepts) asks for 104 GB,
- * which ASan reports as out of memory. While API_EPOCHS_CAP is non-zero
- * the fuzzer sets at most that many epochs; set it to 0 once mlp_train
- * allocates the history as epochs run (tests/corpus_api/crash-epochs-
- * history then checks it). */
+/* A cap on the epochs the fuzzer sets (0: none). mlp_train once reserved
+ * its per-epoch history for every planned epoch up front (1e9 epochs asked
+ * for 104 GB); tests/corpus_api/crash-epochs-history checks it no longer
+ * does. */
 #ifndef API_EPOCHS_CAP
-#define API_EPOCHS_CAP 100000.0
+#define API_EPOCHS_CAP 0.0
 #endif
 
 #define API_NETS 3

@@ -25,6 +25,8 @@
 /* Seeds the validation split apart from the training RNG (splitmix's
  * golden-ratio constant), so the held-out rows stay the same when training
  * resumes and the split consumes nothing from net->rng. */
+/* History entries reserved before the first epoch. */
+#define MLP__HISTORY_START 1024
 #define MLP__SPLIT_SALT 0x9E3779B97F4A7C15ull
 
 struct mlp_trainer {
@@ -548,6 +550,25 @@ static void *run_alloc(size_t count, size_t size, const char *what, mlp_status *
     return p;
 }
 
+/* Appends an epoch's report to the history, doubling it when full. */
+static mlp_status history_push(mlp_trainer *tr, const mlp_progress *pr)
+{
+    if (tr->epochs_run == tr->history_cap) {
+        size_t cap = tr->history_cap ? 2 * tr->history_cap : 1;
+        mlp_status st = MLP_OK;
+        mlp_progress *h = run_alloc(cap, sizeof(mlp_progress), "history", &st);
+        if (!h)
+            return st;
+        if (tr->epochs_run)
+            memcpy(h, tr->history, tr->epochs_run * sizeof(mlp_progress));
+        mlp__free(tr->history);
+        tr->history = h;
+        tr->history_cap = cap;
+    }
+    tr->history[tr->epochs_run++] = *pr;
+    return MLP_OK;
+}
+
 /* The data of one mlp_train call, as the caller passed it. */
 typedef struct run_data {
     const float *X, *w, *X_val, *w_val;
@@ -672,13 +693,20 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
     if (p->patience > 0 &&
         !(b->best = run_alloc(net->n_params, sizeof(float), "best weights", &st)))
         return st;
-    if (p->epochs > tr->history_cap) {
-        mlp_progress *h = run_alloc(p->epochs, sizeof(mlp_progress), "history", &st);
+    /* The history grows by doubling past this, between epochs: a huge
+     * epoch count must not reserve its whole history up front. */
+    if (tr->history_cap < MLP__HISTORY_START) {
+        size_t cap = p->epochs < MLP__HISTORY_START ? p->epochs : MLP__HISTORY_START;
+        mlp_progress *h = cap > tr->history_cap
+                              ? run_alloc(cap, sizeof(mlp_progress), "history", &st)
+                              : tr->history;
         if (!h)
             return st;
-        mlp__free(tr->history);
-        tr->history = h;
-        tr->history_cap = p->epochs;
+        if (h != tr->history) {
+            mlp__free(tr->history);
+            tr->history = h;
+            tr->history_cap = cap;
+        }
     }
     /* Full batch runs in chunks of the workspace the batch-size option sets. */
     return mlp__reserve(tr->net, p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch);
@@ -761,10 +789,9 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
             pr->elapsed_s = now_s() - p->t0;
             if (call_back(tr, pr)) {
                 /* Stopped mid-epoch: the partial epoch is reported. */
-                tr->history[tr->epochs_run++] = *pr;
                 tr->stop_reason = MLP_STOP_CALLBACK;
                 rs->stop = 1;
-                return MLP_OK;
+                return history_push(tr, pr);
             }
         }
     }
@@ -803,7 +830,8 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
     if (p->is_mse)
         pr->val_accuracy = NAN;
     pr->elapsed_s = now_s() - p->t0;
-    tr->history[tr->epochs_run++] = *pr;
+    if ((st = history_push(tr, pr)) != MLP_OK)
+        return st;
     track_best(tr, p, b, rs, pr);
     if (tr->cb && call_back(tr, pr)) {
         tr->stop_reason = MLP_STOP_CALLBACK;
