@@ -107,7 +107,7 @@ static mlp_status idx_payload(idx_file *f, size_t len, unsigned char **out)
 
     while (have < len) {
         if (have == cap) {
-            size_t next = cap ? cap * 2 : (size_t)1 << 20;
+            size_t next = cap ? cap * 2 : (size_t)1 << 16;
             unsigned char *grown;
             if (next > len || next < cap) next = len;
             grown = mlp__malloc(next);
