@@ -588,7 +588,11 @@ typedef struct mlp_dataset mlp_dataset;
 
 /* IDX images and labels (gzip-compressed or not), as MNIST and
  * Fashion-MNIST ship them: images become rows of raw pixel values (0..255),
- * labels int32 classes. labels_path may be NULL. */
+ * labels int32 classes. labels_path may be NULL. Memory grows only with
+ * the data that actually arrives (a header that claims more costs nothing),
+ * but a file that decompresses to N pixel bytes takes about 5N bytes while
+ * it loads, and a small gzip file can decompress to a large data set: bound
+ * the files you accept from untrusted sources. */
 MLP_API mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
                                         const char *labels_path);
 /* Numeric CSV, independent of the C locale ('.' decimal point). has_header:
