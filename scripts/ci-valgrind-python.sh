@@ -19,8 +19,11 @@
 # valgrind 3.19 cannot decode: SIGILL kills the process at the import. The
 # plain `python` test runs it, and the libmlp calls it makes (get_params,
 # set_params, input_scaling) are exercised here by the other tests.
-# Not traced: node, which runs onnxruntime-node for the ONNX tests; it is
-# not ours, and the Python side of those tests still runs under memcheck.
+# Left out too: test_onnx.py. Its time goes to onnxruntime-node (not ours)
+# and to forward passes over 1000-row batches that other tests already run
+# under memcheck; the export builds its graph from get_params and
+# input_scaling, which the remaining tests cover here as well. Not traced:
+# node (the ONNX runtime some tests start).
 # Usage: bash scripts/ci-valgrind-python.sh   (after scripts/deps.sh)
 # Env: MLP_VALGRIND_BUILD_DIR (default: build-valgrind beside the sources),
 #      MLP_VALGRIND_PYTEST_ARGS (extra pytest arguments, e.g. "-k files" to
@@ -71,7 +74,8 @@ echo "== valgrind (Python suite): pytest under memcheck =="
 t0=$(date +%s)
 rc=0
 (cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs \
-   --ignore "$root/tests/python/test_torch_convert.py" "${extra[@]}") || rc=$?
+   --ignore "$root/tests/python/test_torch_convert.py" --ignore "$root/tests/python/test_onnx.py" \
+   "${extra[@]}") || rc=$?
 echo "-- pytest exited $rc after $(( $(date +%s) - t0 ))s"
 check=0
 /usr/bin/python3 "$root/tests/valgrind/check_xml.py" "$build" "$logs"/*.xml || check=$?
