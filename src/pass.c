@@ -10,9 +10,9 @@
 #include "blas.h"
 #include "buffers.h"
 #include "checks.h"
+#include "dropout.h"
 #include "guard.h"
 #include "network.h"
-#include "rng.h"
 #include "vec.h"
 
 #include <math.h>
@@ -43,20 +43,6 @@ static void layer_forward(const mlp_network *net, const mlp__layer *ly, const fl
     mlp__bias_act(ly->act, b, Z, A, rows, ly->n_out);
 }
 
-/* In_drop = In * mask, mask = 1/(1-p) with probability 1-p, else 0. */
-static void dropout(float p, const float *In, size_t count, float *mask, float *out, mlp__rng *rng)
-{
-    size_t i;
-    float keep = 1.0f / (1.0f - p);
-    /* 24 random bits per unit, compared in integers: exact and cheap. */
-    uint32_t threshold = (uint32_t)((double)p * 16777216.0);
-    for (i = 0; i < count; i++) {
-        uint32_t u = (uint32_t)(mlp__rng_next(rng) >> 40);
-        mask[i] = u >= threshold ? keep : 0.0f;
-        out[i] = In[i] * mask[i];
-    }
-}
-
 /* The input that layer l actually saw in the last forward_train. */
 static const float *layer_input(const mlp_network *net, const mlp__buffers *buf, size_t l)
 {
@@ -65,7 +51,7 @@ static const float *layer_input(const mlp_network *net, const mlp__buffers *buf,
 }
 
 void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *X, size_t rows,
-                        mlp__rng *dropout_rng)
+                        const mlp__drop_key *drop)
 {
     size_t l;
     const float *in = X;
@@ -75,11 +61,12 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
         in = buf->input;
     }
     buf->x0 = in;
-    buf->dropout_on = dropout_rng != NULL;
+    buf->dropout_on = drop != NULL;
     for (l = 0; l < net->n_layers; l++) {
         const mlp__layer *ly = &net->layers[l];
-        if (dropout_rng && ly->dropout > 0.0f) {
-            dropout(ly->dropout, in, rows * ly->n_in, buf->mask[l], buf->in_drop[l], dropout_rng);
+        if (drop && ly->dropout > 0.0f) {
+            mlp__dropout_rows(drop, l, ly->dropout, in, ly->n_in, 0, rows, buf->mask[l],
+                              buf->in_drop[l]);
             in = buf->in_drop[l];
         }
         layer_forward(net, ly, in, rows, buf->z[l], buf->a[l]);
@@ -214,9 +201,10 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
 }
 
 int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch, const void *targets,
-                        mlp__rng *dropout_rng, float lr, double *loss, double *J, size_t *correct)
+                        const mlp__drop_key *drop, float lr, double *loss, double *J,
+                        size_t *correct)
 {
-    return mlp__sgd_step_fused_w(net, X, batch, targets, NULL, dropout_rng, lr, loss, J, correct);
+    return mlp__sgd_step_fused_w(net, X, batch, targets, NULL, drop, lr, loss, J, correct);
 }
 
 double mlp__weight_sum(const float *w, size_t n)
@@ -228,7 +216,7 @@ double mlp__weight_sum(const float *w, size_t n)
 }
 
 int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch, const void *targets,
-                          const float *w, mlp__rng *dropout_rng, float lr, double *loss,
+                          const float *w, const mlp__drop_key *drop, float lr, double *loss,
                           double *J, size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
@@ -237,7 +225,7 @@ int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch, const 
     float scale = wsum > 0.0 ? (float)(1.0 / wsum) : 0.0f;
     assert(batch >= 1 && batch <= buf->capacity);
     if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
-    mlp__forward_train(net, buf, X, batch, dropout_rng);
+    mlp__forward_train(net, buf, X, batch, drop);
     mean = mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1], targets, w, batch, scale,
                              buf->delta[0], correct);
     mean = wsum > 0.0 ? mean / wsum : 0.0;
@@ -261,7 +249,7 @@ void mlp__add_l2_grad(mlp_network *net)
 }
 
 mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
-                          const float *w, mlp__rng *dropout_rng, double *loss, double *J,
+                          const float *w, const mlp__drop_key *drop, double *loss, double *J,
                           size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
@@ -273,8 +261,13 @@ mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const 
     if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
     for (start = 0; start < batch; start += rows) {
         size_t c = 0;
+        mlp__drop_key chunk;
         rows = min_size(buf->capacity, batch - start);
-        mlp__forward_train(net, buf, X + start * n_in, rows, dropout_rng);
+        if (drop) { /* a chunk's rows keep their index in the batch */
+            chunk = *drop;
+            chunk.row0 += start;
+        }
+        mlp__forward_train(net, buf, X + start * n_in, rows, drop ? &chunk : NULL);
         sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
                                  mlp__targets_at(net, targets, start), w ? w + start : NULL, rows,
                                  scale, buf->delta[0], &c);

@@ -2,9 +2,10 @@
  * validation, early stopping, divergence recovery and progress reports.
  *
  * Everything a step needs is allocated by mlp_trainer_create or at the
- * start of mlp_train; the steady-state step allocates nothing. The random
- * numbers (shuffling, dropout) come from the network's RNG, so the same
- * seed, data and thread count give bit-identical weights, and training in
+ * start of mlp_train; the steady-state step allocates nothing. Shuffles
+ * draw from the network's RNG and dropout masks are a function of the seed
+ * and step count (docs/RANDOM.md), so the same seed, data and thread count
+ * give bit-identical weights, and training in
  * two calls (2 + 2 epochs) equals one call (4 epochs): the optimiser state
  * and step count live in the network too.
  */
@@ -326,7 +327,8 @@ static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const v
     mlp__optim_params p;
     float gscale = 1.0f;
 
-    mlp__loss_grad(net, X, rows, targets, w, &net->rng, &r->loss, &r->J, &r->correct);
+    mlp__drop_key drop = mlp__drop_key_next(net);
+    mlp__loss_grad(net, X, rows, targets, w, &drop, &r->loss, &r->J, &r->correct);
     if (!isfinite(r->J) || !isfinite(r->loss))
         return 1;
     if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0)
@@ -349,9 +351,10 @@ static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const
     r->lr = current_lr(tr);
     r->correct = 0;
     if (fused_sgd(tr)) {
+        mlp__drop_key drop = mlp__drop_key_next(net);
         assert(rows <= net->ws.capacity);
-        finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &net->rng, (float)r->lr,
-                                       &r->loss, &r->J, &r->correct);
+        finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &drop, (float)r->lr, &r->loss,
+                                       &r->J, &r->correct);
     } else {
         finite = grad_and_update(tr, X, rows, targets, w, r); /* chunked: any rows */
     }
