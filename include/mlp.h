@@ -337,6 +337,16 @@ MLP_API mlp_status mlp_graph_write(const mlp_network *net, FILE *f);
 /* BLAS threads (process-wide: OpenBLAS keeps one thread pool)        */
 /* ------------------------------------------------------------------ */
 
+/* The thread count n is also that of training's element-wise work (bias
+ * and activation, error terms, dropout, the batch gather, the optimiser's
+ * update, finiteness checks): a trainer starts n - 1 helper threads of its
+ * own (none at n = 1) when it first trains at n, and they run only between
+ * BLAS calls, so training never runs more than n threads at once. That
+ * work is split by rows, columns or parameter ranges, with no sum
+ * reordered: it gives the same bits at every thread count. OpenBLAS's
+ * products do not (0.3.21 rounds differently at 1 and 2 threads), so
+ * training is bit-reproducible at a fixed thread count, and runs at
+ * different thread counts agree to rounding only. */
 MLP_API void mlp_set_num_threads(int n);
 MLP_API int mlp_get_num_threads(void);
 /* OpenBLAS's build configuration string (static storage). */

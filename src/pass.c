@@ -13,6 +13,7 @@
 #include "dropout.h"
 #include "guard.h"
 #include "network.h"
+#include "par.h"
 #include "vec.h"
 
 #include <math.h>
@@ -29,8 +30,8 @@ MLP__VEC_CLONES static void scale_input(const mlp_network *net, const float *X, 
             dst[r * n + j] = (X[r * n + j] - net->in_offset[j]) * net->in_scale[j];
 }
 
-static void layer_forward(const mlp_network *net, const mlp__layer *ly, const float *In, size_t rows,
-                          float *Z, float *A)
+static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__layer *ly,
+                          const float *In, size_t rows, float *Z, float *A)
 {
     const float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
     /* Z = In · W^T (a single row: z = W · in) */
@@ -40,7 +41,7 @@ static void layer_forward(const mlp_network *net, const mlp__layer *ly, const fl
         mlp__sgemm(0, 1, rows, ly->n_out, ly->n_in, 1.0f, In, ly->n_in, W, ly->n_in, 0.0f, Z,
                    ly->n_out);
     /* Z += 1·b^T; A = f(Z), one pass */
-    mlp__bias_act(ly->act, b, Z, A, rows, ly->n_out);
+    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out);
 }
 
 /* The input that layer l actually saw in the last forward_train. */
@@ -65,22 +66,13 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
     for (l = 0; l < net->n_layers; l++) {
         const mlp__layer *ly = &net->layers[l];
         if (drop && ly->dropout > 0.0f) {
-            mlp__dropout_rows(drop, l, ly->dropout, in, ly->n_in, 0, rows, buf->mask[l],
-                              buf->in_drop[l]);
+            mlp__par_dropout(net->pool, drop, l, ly->dropout, in, rows, ly->n_in, buf->mask[l],
+                             buf->in_drop[l]);
             in = buf->in_drop[l];
         }
-        layer_forward(net, ly, in, rows, buf->z[l], buf->a[l]);
+        layer_forward(net, net->pool, ly, in, rows, buf->z[l], buf->a[l]);
         in = buf->a[l];
     }
-}
-
-/* db (+)= D^T 1: column sums of D (rows x n). */
-MLP__VEC_CLONES static void bias_grad(const float *D, size_t rows, size_t n, float *db, int accumulate)
-{
-    size_t r, j;
-    if (!accumulate) memset(db, 0, n * sizeof *db);
-    for (r = 0; r < rows; r++)
-        for (j = 0; j < n; j++) db[j] += D[r * n + j];
 }
 
 /* The error term of layer l's input from D (that of its output), with W(l)
@@ -90,17 +82,16 @@ static void input_delta(const mlp_network *net, const mlp__buffers *buf, size_t 
 {
     const mlp__layer *ly = &net->layers[l], *prev = &net->layers[l - 1];
     const float *W = net->params + ly->w_off;
-    size_t j;
     /* Dp = D · W: (rows x n_out)(n_out x n_in) (a single row: W^T · d) */
     if (rows == 1)
         mlp__sgemv(1, ly->n_out, ly->n_in, 1.0f, W, ly->n_in, D, 0.0f, Dp);
     else
         mlp__sgemm(0, 0, rows, ly->n_in, ly->n_out, 1.0f, D, ly->n_out, W, ly->n_in, 0.0f, Dp,
                    ly->n_in);
-    if (buf->dropout_on && ly->dropout > 0.0f)
-        for (j = 0; j < rows * ly->n_in; j++) Dp[j] *= buf->mask[l][j];
-    /* Dp *= f'(Z_prev) */
-    mlp__act_backward(prev->act, buf->z[l - 1], buf->a[l - 1], Dp, rows * ly->n_in);
+    /* Dp *= mask ⊙ f'(Z_prev), one pass */
+    mlp__par_delta(net->pool, prev->act,
+                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL, buf->z[l - 1],
+                   buf->a[l - 1], Dp, rows * ly->n_in);
 }
 
 void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumulate)
@@ -116,7 +107,7 @@ void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumul
         /* dW (+)= D^T · In: (n_out x rows)(rows x n_in) */
         mlp__sgemm(1, 0, ly->n_out, ly->n_in, rows, 1.0f, D, ly->n_out, In, ly->n_in, beta, dW,
                    ly->n_in);
-        bias_grad(D, rows, ly->n_out, db, accumulate);
+        mlp__par_bias_grad(net->pool, D, rows, ly->n_out, db, accumulate);
         if (l > 0) {
             input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
             cur = 1 - cur;
@@ -191,9 +182,9 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
         else
             mlp__sgemm(1, 0, ly->n_out, ly->n_in, rows, -lr, D, ly->n_out, In, ly->n_in, decay, W,
                        ly->n_in);
-        bias_grad(D, rows, ly->n_out, db, 0);
+        mlp__par_bias_grad(net->pool, D, rows, ly->n_out, db, 0);
         for (j = 0; j < ly->n_out; j++) b[j] = b[j] - lr * db[j];
-        if (!sure) ok &= mlp__all_finite(W, ly->n_out * ly->n_in);
+        if (!sure) ok &= mlp__par_all_finite(net->pool, W, ly->n_out * ly->n_in);
         ok &= mlp__all_finite(b, ly->n_out);
         cur = 1 - cur;
     }
@@ -378,7 +369,7 @@ static void infer(const mlp_network *net, float *input, float *ping, float *pong
         }
         for (l = 0; l < L; l++) {
             float *out = l + 1 == L ? Y + start * n_out : (l % 2 ? pong : ping);
-            layer_forward(net, &net->layers[l], in, rows, out, out);
+            layer_forward(net, NULL, &net->layers[l], in, rows, out, out);
             in = out;
         }
     }

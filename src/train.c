@@ -16,6 +16,7 @@
 #include "network.h"
 #include "optim.h"
 #include "options.h"
+#include "par.h"
 #include "pass.h"
 #include "rng.h"
 
@@ -52,6 +53,9 @@ struct mlp_trainer {
     /* The call rule (guard.h); a destroy deferred until mlp_train returns. */
     int use;
     int destroy_pending;
+
+    /* Helper threads for the element-wise work, NULL at one thread. */
+    mlp__pool *pool;
 };
 
 /* ---- options: names, defaults and ranges live in options.c ------------ */
@@ -169,6 +173,7 @@ static void trainer_free(mlp_trainer *tr)
 {
     if (tr->net)
         tr->net->trainer_net = NULL;
+    mlp__pool_destroy(tr->pool);
     mlp__free(tr->history);
     mlp__free(tr);
 }
@@ -269,11 +274,29 @@ static mlp_status training_begin(mlp_trainer *tr, const char *fn)
     return MLP_OK;
 }
 
+/* Lends the trainer's pool to its network for this training call, with as
+ * many threads as BLAS uses (mlp_set_num_threads): made once, or again
+ * when that number changed; one thread makes none. */
+static mlp_status attach_pool(mlp_trainer *tr)
+{
+    int threads = mlp__pool_threads_wanted();
+    mlp_status st;
+    if (mlp__pool_threads(tr->pool) != threads) {
+        mlp__pool_destroy(tr->pool);
+        tr->pool = NULL;
+        if (threads > 1 && (st = mlp__pool_create(threads, &tr->pool)) != MLP_OK)
+            return st;
+    }
+    tr->net->pool = tr->pool;
+    return MLP_OK;
+}
+
 /* Leaves training; carries out the destroys the callback asked for. The
  * trainer is gone afterwards when its destroy was deferred. */
 static void training_end(mlp_trainer *tr)
 {
     mlp_network *net = tr->net;
+    net->pool = NULL;
     mlp__use_store(&net->use, MLP__IDLE);
     mlp__use_store(&tr->use, MLP__IDLE);
     if (net->destroy_pending) {
@@ -410,7 +433,7 @@ static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, co
     /* A step runs on the whole batch at once, so that its result does not
      * depend on the workspace's history: a batch larger than any before
      * grows the workspace (the one allocation a step can make). */
-    if ((st = mlp__reserve(net, batch)) != MLP_OK)
+    if ((st = mlp__reserve(net, batch)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
         return st;
     st = train_step(tr, X, batch, targets, NULL, &r);
     if (st == MLP_OK && J)
@@ -448,14 +471,10 @@ static double now_s(void)
 static void gather(const mlp_network *net, const float *X, const void *targets, const float *w,
                    const size_t *idx, size_t rows, float *Xb, void *tb, float *wb)
 {
-    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net);
-    const char *t = targets;
-    char *o = tb;
-    for (size_t r = 0; r < rows; r++) {
-        memcpy(Xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(float));
-        memcpy(o + r * tbytes, t + idx[r] * tbytes, tbytes);
-        if (w) wb[r] = w[idx[r]];
-    }
+    mlp__par_gather(net->pool, X, net->sizes[0] * sizeof(float), idx, rows, Xb);
+    mlp__par_gather(NULL, targets, target_row_bytes(net), idx, rows, tb);
+    if (w)
+        for (size_t r = 0; r < rows; r++) wb[r] = w[idx[r]];
 }
 
 static void fisher_yates(size_t *a, size_t n, mlp__rng *rng)
@@ -955,7 +974,7 @@ static mlp_status train(mlp_trainer *tr, const run_data *d)
     if ((st = run_plan_make(tr, d, &p)) != MLP_OK)
         return st;
     p.t0 = now_s();
-    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK)
+    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
         return st;
     tr->epochs_run = 0;
     tr->best_epoch = 0;
