@@ -645,6 +645,37 @@ MLP_API uint64_t mlp_epochs_trained(const mlp_network *net);
 MLP_API uint64_t mlp_steps_trained(const mlp_network *net);
 MLP_API int mlp_optimizer_state_kind(const mlp_network *net);
 
+/* Where a trainer's time goes. With profiling on, mlp_train and
+ * mlp_trainer_step add up the wall time of each part: the BLAS products
+ * (the plain SGD update, fused into the weight product, included), the
+ * element-wise passes (input scaling, bias and activation, the loss and
+ * error terms, bias gradients, finiteness bounds), dropout, the optimiser's
+ * update (l2 and clipping included), data movement (shuffle and batch
+ * gather), validation, and the total time of the epochs (of the steps for
+ * mlp_trainer_step); MLP_PROFILE_OTHER is the total less the named parts.
+ * Off by default, and then it costs one test per part. */
+typedef enum mlp_profile_part {
+    MLP_PROFILE_PRODUCTS,
+    MLP_PROFILE_ELEMENTWISE,
+    MLP_PROFILE_DROPOUT,
+    MLP_PROFILE_OPTIMIZER,
+    MLP_PROFILE_DATA,
+    MLP_PROFILE_VALIDATION,
+    MLP_PROFILE_OTHER,
+    MLP_PROFILE_TOTAL,
+    MLP_PROFILE_COUNT_
+} mlp_profile_part;
+
+/* Switches profiling on (non-zero) or off, and clears the sums. */
+MLP_API mlp_status mlp_trainer_set_profile(mlp_trainer *tr, int on);
+/* Copies the seconds of the first n parts (n may exceed the parts known)
+ * into seconds[]; returns the number of parts this library knows
+ * (MLP_PROFILE_COUNT_), 0 for NULL. */
+MLP_API size_t mlp_trainer_profile(const mlp_trainer *tr, double *seconds, size_t n);
+/* "products", "elementwise", "dropout", "optimizer", "data", "validation",
+ * "other", "total"; NULL when out of range. Static storage. */
+MLP_API const char *mlp_profile_part_name(mlp_profile_part part);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,8 +11,9 @@
 #include <pthread.h>
 #include <sched.h>
 
-/* Spins before sleeping: about 10 us, far below a BLAS product's time. */
-#define SPIN_ROUNDS 4000
+/* Spins before sleeping: tens of microseconds, enough to bridge two
+ * element-wise passes, well below a BLAS product at the sizes that split. */
+#define SPIN_ROUNDS 1000
 
 struct mlp__pool {
     int threads;

@@ -46,6 +46,9 @@ static int seen_threads(const mlp_progress *pr, void *user)
     return 0;
 }
 
+static int g_profile; /* train_at profiles when set, into g_seconds */
+static double g_seconds[MLP_PROFILE_COUNT_];
+
 /* Trains a fresh network at `threads` BLAS threads with the pool capped
  * at `cap` threads (0: none); the caller frees it. */
 static mlp_network *train_at(int threads, int cap, mlp_optimizer opt, int *pool_threads)
@@ -71,8 +74,11 @@ static mlp_network *train_at(int threads, int cap, mlp_optimizer opt, int *pool_
     assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_VALIDATION_FRACTION, 0.1), MLP_OK);
     s.net = net;
     assert_int_equal(mlp_trainer_set_callback(tr, seen_threads, &s), MLP_OK);
+    assert_int_equal(mlp_trainer_set_profile(tr, g_profile), MLP_OK);
     assert_int_equal(mlp_train(tr, g_X, g_y, N, NULL, NULL, 0), MLP_OK);
     assert_null(net->pool); /* lent for the training call only */
+    assert_null(net->prof);
+    assert_int_equal(mlp_trainer_profile(tr, g_seconds, MLP_PROFILE_COUNT_), MLP_PROFILE_COUNT_);
     *pool_threads = s.threads;
     mlp_trainer_destroy(tr);
     return net;
@@ -100,6 +106,37 @@ static void same_bits(mlp_optimizer opt)
 static void adam_two_threads(void **state) { (void)state; same_bits(MLP_OPT_ADAM); }
 static void adamw_two_threads(void **state) { (void)state; same_bits(MLP_OPT_ADAMW); }
 static void sgd_two_threads(void **state) { (void)state; same_bits(MLP_OPT_SGD); }
+
+/* Profiling changes no result; every part the run has takes time, and the
+ * parts add up to the total. */
+static void profile_split(void **state)
+{
+    int p1, p2;
+    mlp_network *a, *b;
+    double named = 0.0;
+    (void)state;
+    make_data();
+    a = train_at(2, 0, MLP_OPT_ADAMW, &p1);
+    g_profile = 1;
+    b = train_at(2, 0, MLP_OPT_ADAMW, &p2);
+    g_profile = 0;
+    assert_memory_equal(a->params, b->params, a->n_params * sizeof(float));
+    for (int i = 0; i < MLP_PROFILE_COUNT_; i++) {
+        assert_non_null(mlp_profile_part_name((mlp_profile_part)i));
+        assert_true(g_seconds[i] >= 0.0);
+        if (i != MLP_PROFILE_OTHER && i != MLP_PROFILE_TOTAL) {
+            assert_true(g_seconds[i] > 0.0);
+            named += g_seconds[i];
+        }
+    }
+    assert_null(mlp_profile_part_name(MLP_PROFILE_COUNT_));
+    assert_true(named <= g_seconds[MLP_PROFILE_TOTAL]);
+    assert_true(fabs(named + g_seconds[MLP_PROFILE_OTHER] - g_seconds[MLP_PROFILE_TOTAL]) <=
+                1e-9 * g_seconds[MLP_PROFILE_TOTAL] + 1e-12);
+    assert_int_equal(mlp_trainer_profile(NULL, g_seconds, 3), 0);
+    mlp_destroy(a);
+    mlp_destroy(b);
+}
 
 static void mark(void *ctx, size_t b, size_t e)
 {
@@ -133,6 +170,7 @@ int main(void)
         cmocka_unit_test(adam_two_threads),
         cmocka_unit_test(adamw_two_threads),
         cmocka_unit_test(sgd_two_threads),
+        cmocka_unit_test(profile_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
