@@ -15,6 +15,7 @@ typedef struct bench_mem_spec {
     int l2;                /* l2 added to the weight gradients */
     int scaled;            /* input scaling pass */
     int gather;            /* the batch gathered from the data set */
+    size_t data_bytes;     /* the data set's size (the gather's working set) */
 } bench_mem_spec;
 
 /* The floats the optimiser moves per parameter: SGD p, g -> p (3),

@@ -2,6 +2,7 @@
  * fraction of the GEMM floor (the step's products timed alone with OpenBLAS
  * in the same run) that a step reaches. Run with --help for the options. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_epoch.h"
 #include "bench_fashion.h"
 #include "bench_floor.h"
 #include "bench_mem.h"
@@ -38,6 +39,7 @@ typedef struct options {
     int floor;
     int scaling;
     int fashion;
+    int epoch;
     int cpu_clock;
     int check;
     int epochs;
@@ -146,7 +148,10 @@ static void usage(FILE *f)
           "                  nothing and peak memory stays within 1.1x budget + 16 MB\n"
           "  --scaling       step time against batch (1..4096) and width (64..8192), markdown\n"
           "  --fashion       Fashion-MNIST epoch time and accuracy (784-256-128-10, Adam, batch 128)\n"
-          "  --epochs N      epochs for --fashion (default 10)\n"
+          "  --epoch         the main job's recipe (scripts/main.sh) for --epochs epochs: its\n"
+          "                  time split into products, element-wise passes, dropout, optimizer,\n"
+          "                  data movement, validation and the rest, each beside its floor\n"
+          "  --epochs N      epochs for --fashion and --epoch (default 10)\n"
           "  --data DIR      Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n"
           "  --seed N        seed of the networks and data (default 42)\n",
           f);
@@ -177,6 +182,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->scaling = 1, takes = 0;
         } else if (strcmp(k, "--fashion") == 0) {
             o->fashion = 1, takes = 0;
+        } else if (strcmp(k, "--epoch") == 0) {
+            o->epoch = 1, takes = 0;
         } else if (strcmp(k, "--check") == 0) {
             o->check = 1, takes = 0;
         } else if (strcmp(k, "--cpu-clock") == 0) {
@@ -309,6 +316,7 @@ static int mem_floor(const options *o, const arch *a, size_t batch, size_t threa
     s.l2 = 0;
     s.scaled = 0;
     s.gather = 0; /* mlp_trainer_step takes the batch where it lies */
+    s.data_bytes = 0;
     r->mem_floor_ms = bench_mem_floor(&s, (int)threads, 5, r->mem_ms);
     if (r->mem_floor_ms < 0.0) return -1;
     for (int k = 0; k < reps; k++) t[6 * reps + k] = (t[2 * reps + k] + r->mem_floor_ms) / t[k];
@@ -475,7 +483,7 @@ static void print_header(FILE *f, const options *o)
         fclose(p);
     }
     fprintf(f, "libmlp %s, OpenBLAS: %s\n", mlp_version(), mlp_blas_config());
-    if (o->fashion) {
+    if (o->fashion || o->epoch) {
         fprintf(f, "load average %s\n", load);
         return;
     }
@@ -636,6 +644,9 @@ int main(int argc, char **argv)
         rc = run_scaling(&o, text) != 0;
     } else if (o.fashion) {
         rc = run_fashion(&o, text, json, &first) != 0;
+    } else if (o.epoch) {
+        for (it = 0; it < o.n_threads && !rc; it++)
+            rc = bench_epoch(o.data, o.epochs, o.seed, (int)o.threads[it], text) != 0;
     } else {
         for (ia = 0; ia < o.n_archs && !rc; ia++)
             for (it = 0; it < o.n_threads && !rc; it++)
