@@ -31,7 +31,8 @@ int bench_mem_update_floats(int optimizer, int clip);
 double bench_mem_floor(const bench_mem_spec *s, int threads, int tries, double ms[MEM_PARTS]);
 
 /* The bandwidth (bytes per ms) of a copy that moves `bytes` (read plus
- * written) on `threads` threads, best of `tries`; 0 when out of memory. */
+ * written) on `threads` threads or one, whichever is faster, best of
+ * `tries`; 0 when out of memory. */
 double bench_mem_copy_bw(size_t bytes, int threads, int tries);
 
 #endif
