@@ -9,6 +9,7 @@
 #include "bench_util.h"
 
 #include <internal.h> /* the allocation seam of the test build (MLP_TESTING) */
+#include <pool.h>     /* the pool cap of the test build */
 #include <math.h>
 #include <mlp.h>
 #include <stdlib.h>
@@ -141,6 +142,8 @@ static void usage(FILE *f)
           "  --no-floor      skip timing the GEMM floor and the memory-traffic floor\n"
           "  --dropout P     dropout on the hidden layers' inputs (default 0)\n"
           "  --input-dropout P  dropout on the network's input (default 0)\n"
+          "  --pool-threads N   the element-wise work on at most N threads (1: BLAS's threads\n"
+          "                  only), to compare the split against none in one run\n"
           "  --cpu-clock     time with the thread's CPU clock, not the wall clock (steadier on a\n"
           "                  loaded machine; meaningful with --threads 1 only)\n"
           "  --json FILE     write the results as a JSON array (- for stdout)\n"
@@ -192,7 +195,7 @@ static int parse_args(int argc, char **argv, options *o)
             static const char *valued[] = {"--layers", "--batch", "--threads", "--reps",
                                            "--rep-ms", "--optimizer", "--lr", "--act", "--json",
                                            "--epochs", "--data", "--seed", "--dropout",
-                                           "--input-dropout"};
+                                           "--input-dropout", "--pool-threads"};
             size_t q;
             for (q = 0; q < sizeof valued / sizeof *valued; q++)
                 if (strcmp(k, valued[q]) == 0) {
@@ -230,6 +233,10 @@ static int parse_args(int argc, char **argv, options *o)
             o->data = v;
         } else if (strcmp(k, "--seed") == 0) {
             o->seed = strtoull(v, NULL, 10);
+        } else if (strcmp(k, "--pool-threads") == 0) {
+            int cap = atoi(v);
+            if (cap < 1) goto bad;
+            mlp__pool_test_cap(cap); /* the element-wise work on at most cap threads */
         } else if (strcmp(k, "--dropout") == 0 || strcmp(k, "--input-dropout") == 0) {
             float p = (float)atof(v);
             if (!(p >= 0.0f && p < 1.0f)) goto bad;

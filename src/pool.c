@@ -1,11 +1,19 @@
 /* A fork-join pool for the element-wise passes between BLAS calls.
  *
- * The caller takes part 0 of every job and the helpers the rest, so a pool
- * of t threads never runs more than t threads of ours; while the caller is
- * inside BLAS the helpers are asleep (after a spin of a few microseconds,
- * which covers the gap between two element-wise passes without a kernel
- * round trip). A job is published by bumping `gen`; a helper that sees a
- * new generation runs its part and decrements `pending`. */
+ * A job is cut into a fixed number of chunks, and whoever runs claims
+ * the next one: the caller, and each helper that is awake. A helper the
+ * scheduler has not run yet (other processes, or BLAS's own idle workers
+ * spinning on the other core) then costs nothing: the caller does its
+ * chunks, and waits only for chunks already begun. Which thread runs a
+ * chunk never changes what it computes. While the caller is in BLAS the
+ * helpers sleep (after a spin of some microseconds, which bridges two
+ * element-wise passes without a kernel round trip), so ours and BLAS's
+ * threads together never exceed the thread setting.
+ *
+ * `claim` packs the job's id (bits 40-63), its number of chunks (32-39)
+ * and its next chunk (0-31): a claim is a compare-and-swap on it, so a
+ * helper that read an old job's state can never claim a chunk of the
+ * next one, and a job's fields cannot change while a chunk of it runs. */
 #include "pool.h"
 
 #include <pthread.h>
@@ -14,18 +22,21 @@
 /* Spins before sleeping: tens of microseconds, enough to bridge two
  * element-wise passes, well below a BLAS product at the sizes that split. */
 #define SPIN_ROUNDS 1000
+/* Chunks per thread: enough for one thread to take over another's share. */
+#define CHUNKS_PER_THREAD 4
+#define MAX_CHUNKS 255
 
 struct mlp__pool {
     int threads;
     pthread_t *tids;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    /* the job: written by the caller before gen's release store */
+    /* the job, stored (relaxed) before claim's release store */
     mlp__range_fn fn;
     void *ctx;
     size_t n, grain;
-    unsigned gen;     /* atomic: the job's generation */
-    int pending;      /* atomic: helpers yet to finish the job */
+    uint64_t claim;   /* atomic: job id, chunks, next chunk */
+    size_t done;      /* atomic: chunks finished */
     int quit;         /* under mu */
 };
 
@@ -36,49 +47,65 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Part k of `parts` of [0, n), boundaries on multiples of grain. */
-static void part_range(size_t n, size_t grain, int k, int parts, size_t *b, size_t *e)
+/* Chunk k of `chunks` of [0, n), boundaries on multiples of grain. */
+static void part_range(size_t n, size_t grain, size_t k, size_t chunks, size_t *b, size_t *e)
 {
     size_t units = (n + grain - 1) / grain;
-    *b = units * (size_t)k / (size_t)parts * grain;
-    *e = units * (size_t)(k + 1) / (size_t)parts * grain;
+    *b = units * k / chunks * grain;
+    *e = units * (k + 1) / chunks * grain;
     if (*b > n) *b = n;
     if (*e > n) *e = n;
 }
 
-/* Waits for a generation other than `seen`; 0 when asked to quit. */
-static int await_job(mlp__pool *p, unsigned seen)
+static uint32_t job_id(uint64_t claim) { return (uint32_t)(claim >> 40); }
+static size_t job_chunks(uint64_t claim) { return (size_t)((claim >> 32) & 0xff); }
+
+/* Runs chunks of the current job until none is left. */
+static void run_chunks(mlp__pool *p)
+{
+    for (;;) {
+        uint64_t v = __atomic_load_n(&p->claim, __ATOMIC_ACQUIRE);
+        size_t chunks = job_chunks(v), b, e;
+        mlp__range_fn fn;
+        void *ctx;
+        if ((uint32_t)v >= chunks) return;
+        if (!__atomic_compare_exchange_n(&p->claim, &v, v + 1, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        /* the job cannot end before this chunk is done: its fields hold */
+        fn = __atomic_load_n(&p->fn, __ATOMIC_RELAXED);
+        ctx = __atomic_load_n(&p->ctx, __ATOMIC_RELAXED);
+        part_range(__atomic_load_n(&p->n, __ATOMIC_RELAXED),
+                   __atomic_load_n(&p->grain, __ATOMIC_RELAXED), (uint32_t)v, chunks, &b, &e);
+        if (b < e) fn(ctx, b, e);
+        __atomic_add_fetch(&p->done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Waits for a job other than `seen`; 0 when asked to quit. */
+static int await_job(mlp__pool *p, uint32_t seen)
 {
     int quit;
     for (int i = 0; i < SPIN_ROUNDS; i++) {
-        if (__atomic_load_n(&p->gen, __ATOMIC_ACQUIRE) != seen) return 1;
+        if (job_id(__atomic_load_n(&p->claim, __ATOMIC_ACQUIRE)) != seen) return 1;
         cpu_relax();
     }
     pthread_mutex_lock(&p->mu);
-    while (__atomic_load_n(&p->gen, __ATOMIC_ACQUIRE) == seen && !p->quit)
+    while (job_id(__atomic_load_n(&p->claim, __ATOMIC_ACQUIRE)) == seen && !p->quit)
         pthread_cond_wait(&p->wake, &p->mu);
     quit = p->quit;
     pthread_mutex_unlock(&p->mu);
     return !quit;
 }
 
-typedef struct helper_arg {
-    mlp__pool *pool;
-    int index;
-} helper_arg;
 
 static void *helper(void *arg)
 {
-    mlp__pool *p = ((helper_arg *)arg)->pool;
-    const int k = ((helper_arg *)arg)->index;
-    unsigned seen = 0;
-    mlp__free(arg);
+    mlp__pool *p = arg;
+    uint32_t seen = 0;
     while (await_job(p, seen)) {
-        size_t b, e;
-        seen = __atomic_load_n(&p->gen, __ATOMIC_ACQUIRE);
-        part_range(p->n, p->grain, k, p->threads, &b, &e);
-        if (b < e) p->fn(p->ctx, b, e);
-        __atomic_sub_fetch(&p->pending, 1, __ATOMIC_RELEASE);
+        seen = job_id(__atomic_load_n(&p->claim, __ATOMIC_ACQUIRE));
+        run_chunks(p);
     }
     return NULL;
 }
@@ -96,16 +123,8 @@ static void stop_helpers(mlp__pool *p, int started)
 static int start_helpers(mlp__pool *p)
 {
     int i;
-    for (i = 0; i < p->threads - 1; i++) {
-        helper_arg *a = mlp__malloc(sizeof *a);
-        if (!a) break;
-        a->pool = p;
-        a->index = i + 1;
-        if (pthread_create(&p->tids[i], NULL, helper, a) != 0) {
-            mlp__free(a);
-            break;
-        }
-    }
+    for (i = 0; i < p->threads - 1; i++)
+        if (pthread_create(&p->tids[i], NULL, helper, p) != 0) break;
     if (i == p->threads - 1) return 1;
     stop_helpers(p, i);
     return 0;
@@ -166,24 +185,28 @@ int mlp__pool_threads_wanted(void)
 void mlp__pool_for(mlp__pool *p, mlp__range_fn fn, void *ctx, size_t n, size_t grain,
                    size_t min_n)
 {
-    size_t b, e;
-    if (!p || n < min_n || n <= grain) {
+    size_t units = grain ? (n + grain - 1) / grain : n, chunks;
+    uint32_t id;
+    if (!p || n < min_n || units < 2) {
         if (n > 0) fn(ctx, 0, n);
         return;
     }
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    p->grain = grain;
-    __atomic_store_n(&p->pending, p->threads - 1, __ATOMIC_RELAXED);
+    chunks = (size_t)p->threads * CHUNKS_PER_THREAD;
+    if (chunks > units) chunks = units;
+    if (chunks > MAX_CHUNKS) chunks = MAX_CHUNKS;
+    __atomic_store_n(&p->fn, fn, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->ctx, ctx, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->n, n, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->grain, grain, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->done, 0, __ATOMIC_RELAXED);
+    id = (job_id(__atomic_load_n(&p->claim, __ATOMIC_RELAXED)) + 1u) & 0xffffffu;
     pthread_mutex_lock(&p->mu);
-    __atomic_add_fetch(&p->gen, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->claim, (uint64_t)id << 40 | (uint64_t)chunks << 32, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    part_range(n, grain, 0, p->threads, &b, &e);
-    if (b < e) fn(ctx, b, e);
-    /* a helper descheduled by another process is waited for politely */
-    for (int i = 0; __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) != 0; i++) {
+    run_chunks(p);
+    /* only chunks a helper has begun are waited for */
+    for (int i = 0; __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) != chunks; i++) {
         if (i > SPIN_ROUNDS) sched_yield();
         else cpu_relax();
     }

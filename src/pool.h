@@ -11,7 +11,7 @@ typedef struct mlp__pool mlp__pool;
 typedef void (*mlp__range_fn)(void *ctx, size_t begin, size_t end);
 
 /* A pool of threads - 1 helpers beside the caller (threads >= 2); they
- * sleep until mlp__pool_for hands them a part, and go back to sleep after a
+ * sleep until mlp__pool_for offers chunks, and go back to sleep after a
  * short spin, so that while BLAS runs only BLAS's threads are busy. */
 MLP__HIDDEN mlp_status mlp__pool_create(int threads, mlp__pool **out);
 /* Joins the helpers; accepts NULL. */
@@ -27,8 +27,9 @@ MLP__HIDDEN int mlp__pool_threads_wanted(void);
 MLP__HIDDEN void mlp__pool_test_cap(int threads);
 #endif
 
-/* fn over [0, n) in contiguous parts, one per thread, each boundary a
- * multiple of `grain`; returns when every part is done. With pool NULL,
+/* fn over [0, n) in contiguous chunks (a few per thread, each boundary a
+ * multiple of `grain`), each run by whichever thread claims it first;
+ * returns when every chunk is done. With pool NULL,
  * or n below min_n, the caller runs fn(ctx, 0, n) alone. Allocates
  * nothing. Each element is handled by exactly one call, so an element-wise
  * fn gives the same bits for every partition. */
