@@ -228,7 +228,11 @@ MLP_API mlp_loss mlp_get_loss(const mlp_network *net);
 MLP_API mlp_status mlp_set_l2(mlp_network *net, float lambda);
 MLP_API float mlp_get_l2(const mlp_network *net);
 /* Inverted dropout on the inputs of layer `layer` (0 = on x itself), with
- * drop probability p in [0, 1). Active only inside the trainer. */
+ * drop probability p in [0, 1). Active only inside the trainer. The masks
+ * draw nothing from the handle's RNG: each keep/drop decision is a hash of
+ * the seed, the step count, the layer, the row's index in the batch and
+ * the column, so they are reproducible from the seed and continue exactly
+ * after a save and load (docs/RANDOM.md). */
 MLP_API mlp_status mlp_set_dropout(mlp_network *net, size_t layer, float p);
 MLP_API float mlp_get_dropout(const mlp_network *net, size_t layer);
 /* Input scaling x' = (x - offset) * scale, per input feature, applied by
