@@ -473,7 +473,8 @@ MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, vo
 /* One optimiser step on one batch (dropout active); *J may be NULL. The
  * whole batch runs in one pass: a batch larger than the network's workspace
  * grows it first (the only allocation a step can make), so the result
- * depends on the options, the seed and the data alone. Plain SGD without
+ * depends on the options, the seed and the data alone (and, through
+ * BLAS's products, on the thread count: mlp_set_num_threads). Plain SGD without
  * clipping fuses its update into the backward pass. MLP_OPT_IRPROP takes
  * the batch as its full batch; MLP_OPT_LBFGS runs only inside mlp_train
  * (its line search needs the whole set) and gives MLP_ERR_OPTION here. A
