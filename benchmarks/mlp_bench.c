@@ -2,15 +2,19 @@
  * fraction of the GEMM floor (the step's products timed alone with OpenBLAS
  * in the same run) that a step reaches. Run with --help for the options. */
 #define _POSIX_C_SOURCE 200809L
+#include "bench_epoch.h"
 #include "bench_fashion.h"
 #include "bench_floor.h"
+#include "bench_mem.h"
 #include "bench_util.h"
 
 #include <internal.h> /* the allocation seam of the test build (MLP_TESTING) */
+#include <pool.h>     /* the pool cap of the test build */
 #include <math.h>
 #include <mlp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_ARCHS 16
 #define MAX_SIZES 33
@@ -36,9 +40,11 @@ typedef struct options {
     int floor;
     int scaling;
     int fashion;
+    int epoch;
     int cpu_clock;
     int check;
     int epochs;
+    float dropout, input_dropout;
     const char *data;
     uint64_t seed;
 } options;
@@ -50,6 +56,9 @@ typedef struct result {
     double floor_ms, infer_floor_ms;  /* medians of the summed products */
     double roofline, infer_roofline;  /* medians of floor / time, paired per round */
     double train_flop, infer_flop;
+    double mem_ms[MEM_PARTS], mem_floor_ms; /* the memory-traffic floor of the non-GEMM work */
+    double full_roofline;             /* median of (GEMM + memory floor) / step, per round */
+    double cpu_ratio;                 /* process CPU / (threads x wall) over the timed steps */
     double allocs_per_step;
     size_t peak_mem, setup_peak_mem, mem_budget, max_rss;
 } result;
@@ -130,7 +139,11 @@ static void usage(FILE *f)
           "  --optimizer O   sgd (default), momentum, nesterov, adam, adamw, rmsprop\n"
           "  --lr X          learning rate (default 0.01)\n"
           "  --act A         hidden activation (default relu); output identity, softmax CE loss\n"
-          "  --no-floor      skip timing the GEMM floor\n"
+          "  --no-floor      skip timing the GEMM floor and the memory-traffic floor\n"
+          "  --dropout P     dropout on the hidden layers' inputs (default 0)\n"
+          "  --input-dropout P  dropout on the network's input (default 0)\n"
+          "  --pool-threads N   the element-wise work on at most N threads (1: BLAS's threads\n"
+          "                  only), to compare the split against none in one run\n"
           "  --cpu-clock     time with the thread's CPU clock, not the wall clock (steadier on a\n"
           "                  loaded machine; meaningful with --threads 1 only)\n"
           "  --json FILE     write the results as a JSON array (- for stdout)\n"
@@ -138,7 +151,10 @@ static void usage(FILE *f)
           "                  nothing and peak memory stays within 1.1x budget + 16 MB\n"
           "  --scaling       step time against batch (1..4096) and width (64..8192), markdown\n"
           "  --fashion       Fashion-MNIST epoch time and accuracy (784-256-128-10, Adam, batch 128)\n"
-          "  --epochs N      epochs for --fashion (default 10)\n"
+          "  --epoch         the main job's recipe (scripts/main.sh) for --epochs epochs: its\n"
+          "                  time split into products, element-wise passes, dropout, optimizer,\n"
+          "                  data movement, validation and the rest, each beside its floor\n"
+          "  --epochs N      epochs for --fashion and --epoch (default 10)\n"
           "  --data DIR      Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n"
           "  --seed N        seed of the networks and data (default 42)\n",
           f);
@@ -169,6 +185,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->scaling = 1, takes = 0;
         } else if (strcmp(k, "--fashion") == 0) {
             o->fashion = 1, takes = 0;
+        } else if (strcmp(k, "--epoch") == 0) {
+            o->epoch = 1, takes = 0;
         } else if (strcmp(k, "--check") == 0) {
             o->check = 1, takes = 0;
         } else if (strcmp(k, "--cpu-clock") == 0) {
@@ -176,7 +194,8 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (v == NULL) {
             static const char *valued[] = {"--layers", "--batch", "--threads", "--reps",
                                            "--rep-ms", "--optimizer", "--lr", "--act", "--json",
-                                           "--epochs", "--data", "--seed"};
+                                           "--epochs", "--data", "--seed", "--dropout",
+                                           "--input-dropout", "--pool-threads"};
             size_t q;
             for (q = 0; q < sizeof valued / sizeof *valued; q++)
                 if (strcmp(k, valued[q]) == 0) {
@@ -214,6 +233,14 @@ static int parse_args(int argc, char **argv, options *o)
             o->data = v;
         } else if (strcmp(k, "--seed") == 0) {
             o->seed = strtoull(v, NULL, 10);
+        } else if (strcmp(k, "--pool-threads") == 0) {
+            int cap = atoi(v);
+            if (cap < 1) goto bad;
+            mlp__pool_test_cap(cap); /* the element-wise work on at most cap threads */
+        } else if (strcmp(k, "--dropout") == 0 || strcmp(k, "--input-dropout") == 0) {
+            float p = (float)atof(v);
+            if (!(p >= 0.0f && p < 1.0f)) goto bad;
+            *(k[2] == 'd' ? &o->dropout : &o->input_dropout) = p;
         } else {
             fprintf(stderr, "mlp-bench: unknown option %s\n", k);
             usage(stderr);
@@ -263,6 +290,48 @@ static size_t workspace_floats(const arch *a, const mlp_activation *acts, size_t
     return rows * (sum + 2 * widest);
 }
 
+static double process_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+/* The memory-traffic floor of the step's non-GEMM work, and the roofline
+ * fraction against GEMM floor + memory floor, paired per round with the
+ * GEMM floor and step times in t (series 0 and 2, reps each, unsorted);
+ * the ratios go to series 6. */
+static int mem_floor(const options *o, const arch *a, size_t batch, size_t threads, double *t,
+                     int reps, result *r)
+{
+    float drop[MAX_SIZES];
+    bench_mem_spec s;
+    bench_stats st;
+    for (size_t l = 0; l + 1 < a->n; l++) drop[l] = l ? o->dropout : o->input_dropout;
+    s.n_layers = a->n - 1;
+    s.sizes = a->sizes;
+    s.batch = batch;
+    s.dropout = drop;
+    s.update_floats = bench_mem_update_floats(o->opt, 0);
+    s.l2 = 0;
+    s.scaled = 0;
+    s.gather = 0; /* mlp_trainer_step takes the batch where it lies */
+    s.data_bytes = 0;
+    r->mem_floor_ms = bench_mem_floor(&s, (int)threads, 5, r->mem_ms);
+    if (r->mem_floor_ms < 0.0) return -1;
+    for (int k = 0; k < reps; k++) t[6 * reps + k] = (t[2 * reps + k] + r->mem_floor_ms) / t[k];
+    bench_summarize(t + 6 * reps, reps, &st);
+    r->full_roofline = st.median_ms;
+    return 0;
+}
+
 /* Times are taken in rounds: one repetition of the step, one of inference,
  * one of every floor product, so that the ratios compare like with like
  * even when the load of a shared machine drifts. */
@@ -274,11 +343,12 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     bench_floor *fl = NULL;
     float *X = NULL, *Y = NULL;
     int32_t *y = NULL;
-    double *t = NULL; /* 6 series of reps: step, infer, floor, infer floor, ratios */
+    double *t = NULL; /* 7 series of reps: step, infer, floor, infer floor, ratios, full ratios */
     step_ctx c;
     size_t l, heap0, peak = 0, setup_peak = 0, n_out = a->sizes[a->n - 1];
     unsigned long allocs = 0;
     long inner_s, inner_i, calls = 0;
+    double cpu = 0.0, wall = 0.0;
     uint64_t s = o->seed;
     int rc = -1, k, reps = o->reps;
 
@@ -287,6 +357,7 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     r->batch = batch;
     r->threads = threads;
     r->floor_ms = r->infer_floor_ms = r->roofline = r->infer_roofline = NAN;
+    r->mem_floor_ms = r->full_roofline = r->cpu_ratio = NAN;
     mlp_set_num_threads((int)threads);
     for (l = 0; l + 1 < a->n; l++) acts[l] = l + 2 < a->n ? o->act : MLP_ACT_IDENTITY;
     r->infer_flop = 0.0;
@@ -298,7 +369,7 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     X = malloc(batch * a->sizes[0] * sizeof *X);
     Y = malloc(batch * n_out * sizeof *Y);
     y = malloc(batch * sizeof *y);
-    t = malloc(6 * (size_t)reps * sizeof *t);
+    t = malloc(7 * (size_t)reps * sizeof *t);
     if (!X || !Y || !y || !t) goto nomem;
     fill(X, batch * a->sizes[0], &s);
     for (l = 0; l < batch; l++) y[l] = (int32_t)(l * 7 % n_out);
@@ -314,6 +385,9 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     if (check(mlp_create(&net, a->n - 1, a->sizes, acts, o->seed), "mlp_create")) goto done;
     SAMPLE(setup_peak);
     if (check(mlp_set_loss(net, MLP_LOSS_SOFTMAX_CE), "mlp_set_loss")) goto done;
+    for (l = 0; l + 1 < a->n; l++)
+        if (check(mlp_set_dropout(net, l, l ? o->dropout : o->input_dropout), "mlp_set_dropout"))
+            goto done;
     if (check(mlp_reserve(net, batch), "mlp_reserve")) goto done;
     SAMPLE(setup_peak);
     if (check(mlp_trainer_create(net, &tr), "mlp_trainer_create")) goto done;
@@ -332,8 +406,11 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     allocs += mlp__alloc_count();
     if ((inner_i = bench_calibrate(infer_fn, &c, o->rep_ms, NULL)) == 0) goto infer_failed;
     for (k = 0; k < reps; k++) {
+        double cpu0 = process_cpu_ms(), wall0 = wall_ms();
         mlp__alloc_reset_count();
         if ((t[k] = bench_time(step_fn, &c, inner_s)) < 0.0) goto step_failed;
+        cpu += process_cpu_ms() - cpu0;
+        wall += wall_ms() - wall0;
         allocs += mlp__alloc_count();
         calls += inner_s;
         if ((t[reps + k] = bench_time(infer_fn, &c, inner_i)) < 0.0) goto infer_failed;
@@ -350,6 +427,8 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     r->setup_peak_mem = setup_peak > peak ? setup_peak : peak;
     r->mem_budget = sizeof(float) * (mlp_num_params(net) * (2 + opt_state_per_param(o->opt)) +
                                      workspace_floats(a, acts, mlp_capacity(net)));
+    r->cpu_ratio = cpu / ((double)threads * wall);
+    if (fl && mem_floor(o, a, batch, threads, t, reps, r) != 0) goto nomem;
     bench_summarize(t, reps, &r->step);
     bench_summarize(t + reps, reps, &r->infer);
     if (fl) {
@@ -387,6 +466,19 @@ done:
 
 static int mem_ok(const result *r) { return r->peak_mem <= 1.1 * r->mem_budget + 16e6; }
 
+/* Process CPU time at most threads x wall time + 5%: ours and BLAS's
+ * threads never run more than the thread setting at once. */
+static int cpu_ok(const result *r) { return !(r->cpu_ratio > 1.05); }
+
+/* A step faster than its floor is a measurement error. Below 50 us of
+ * floor the products timed alone carry call overheads and clock
+ * resolution that the step amortises otherwise (20-16-8-3 at batch 5:
+ * 1.6 us, "102%"), so the rule holds from there. */
+static int floor_ok(const result *r)
+{
+    return !(r->full_roofline > 1.0 && r->floor_ms + r->mem_floor_ms >= 0.05);
+}
+
 static double gflops(double flop, double ms) { return flop / (ms * 1e6); }
 
 static void print_header(FILE *f, const options *o)
@@ -398,7 +490,7 @@ static void print_header(FILE *f, const options *o)
         fclose(p);
     }
     fprintf(f, "libmlp %s, OpenBLAS: %s\n", mlp_version(), mlp_blas_config());
-    if (o->fashion) {
+    if (o->fashion || o->epoch) {
         fprintf(f, "load average %s\n", load);
         return;
     }
@@ -421,6 +513,13 @@ static void print_result(FILE *f, const result *r)
     if (isfinite(r->infer_floor_ms))
         fprintf(f, "  GEMM floor %9.4f ms  roofline %5.1f%%", r->infer_floor_ms,
                 100.0 * r->infer_roofline);
+    if (isfinite(r->mem_floor_ms))
+        fprintf(f, "\n  memory floor %.4f ms (element-wise %.4f, dropout %.4f, optimizer %.4f); "
+                   "GEMM + memory floor %.4f ms  roofline %5.1f%%",
+                r->mem_floor_ms, r->mem_ms[MEM_ELEMENTWISE], r->mem_ms[MEM_DROPOUT],
+                r->mem_ms[MEM_OPTIMIZER], r->floor_ms + r->mem_floor_ms, 100.0 * r->full_roofline);
+    fprintf(f, "\n  process CPU %.2f x threads x wall (%s)", r->cpu_ratio,
+            cpu_ok(r) ? "no oversubscription" : "OVERSUBSCRIBED");
     fprintf(f, "\n  allocations per step %.3g; library heap peak while training %.1f MB (budget "
                "%.1f MB, limit 1.1x + 16 MB: %s), while setting up %.1f MB; max RSS %.1f MB\n",
             r->allocs_per_step, r->peak_mem / 1e6, r->mem_budget / 1e6,
@@ -445,6 +544,10 @@ static void json_result(FILE *f, const result *r, const options *o, int first)
     fputs(", \"infer_floor_ms\": ", f), bench_json_double(f, r->infer_floor_ms);
     fputs(",\n   \"roofline_fraction\": ", f), bench_json_double(f, r->roofline);
     fputs(", \"infer_roofline_fraction\": ", f), bench_json_double(f, r->infer_roofline);
+    fputs(",\n   \"mem_floor_ms\": ", f), bench_json_double(f, r->mem_floor_ms);
+    fputs(", \"full_floor_ms\": ", f), bench_json_double(f, r->floor_ms + r->mem_floor_ms);
+    fputs(", \"full_roofline_fraction\": ", f), bench_json_double(f, r->full_roofline);
+    fputs(", \"cpu_per_thread_wall\": ", f), bench_json_double(f, r->cpu_ratio);
     fputs(",\n   \"allocs_per_step\": ", f), bench_json_double(f, r->allocs_per_step);
     fprintf(f, ", \"peak_mem_bytes\": %zu, \"setup_peak_mem_bytes\": %zu, \"mem_budget_bytes\": %zu, "
                "\"max_rss_bytes\": %zu}",
@@ -548,6 +651,9 @@ int main(int argc, char **argv)
         rc = run_scaling(&o, text) != 0;
     } else if (o.fashion) {
         rc = run_fashion(&o, text, json, &first) != 0;
+    } else if (o.epoch) {
+        for (it = 0; it < o.n_threads && !rc; it++)
+            rc = bench_epoch(o.data, o.epochs, o.seed, (int)o.threads[it], text) != 0;
     } else {
         for (ia = 0; ia < o.n_archs && !rc; ia++)
             for (it = 0; it < o.n_threads && !rc; it++)
@@ -558,10 +664,13 @@ int main(int argc, char **argv)
                         break;
                     }
                     print_result(text, &r);
-                    if (o.check && (r.allocs_per_step != 0.0 || !mem_ok(&r))) {
+                    if (o.check && (r.allocs_per_step != 0.0 || !mem_ok(&r) || !floor_ok(&r) ||
+                                    !cpu_ok(&r))) {
                         fprintf(stderr, "mlp-bench: check failed: %s batch %zu: %.3g allocations "
-                                        "per step, peak %zu bytes (budget %zu)\n",
-                                r.a->name, r.batch, r.allocs_per_step, r.peak_mem, r.mem_budget);
+                                        "per step, peak %zu bytes (budget %zu), %.3f of the "
+                                        "GEMM + memory floor, CPU %.2f x threads x wall\n",
+                                r.a->name, r.batch, r.allocs_per_step, r.peak_mem, r.mem_budget,
+                                r.full_roofline, r.cpu_ratio);
                         failed = 1;
                     }
                     fflush(text);

@@ -228,7 +228,11 @@ MLP_API mlp_loss mlp_get_loss(const mlp_network *net);
 MLP_API mlp_status mlp_set_l2(mlp_network *net, float lambda);
 MLP_API float mlp_get_l2(const mlp_network *net);
 /* Inverted dropout on the inputs of layer `layer` (0 = on x itself), with
- * drop probability p in [0, 1). Active only inside the trainer. */
+ * drop probability p in [0, 1). Active only inside the trainer. The masks
+ * draw nothing from the handle's RNG: each keep/drop decision is a hash of
+ * the seed, the step count, the layer, the row's index in the batch and
+ * the column, so they are reproducible from the seed and continue exactly
+ * after a save and load (docs/RANDOM.md). */
 MLP_API mlp_status mlp_set_dropout(mlp_network *net, size_t layer, float p);
 MLP_API float mlp_get_dropout(const mlp_network *net, size_t layer);
 /* Input scaling x' = (x - offset) * scale, per input feature, applied by
@@ -337,6 +341,16 @@ MLP_API mlp_status mlp_graph_write(const mlp_network *net, FILE *f);
 /* BLAS threads (process-wide: OpenBLAS keeps one thread pool)        */
 /* ------------------------------------------------------------------ */
 
+/* The thread count n is also that of training's element-wise work (bias
+ * and activation, error terms, dropout, the batch gather, the optimiser's
+ * update, finiteness checks): a trainer starts n - 1 helper threads of its
+ * own (none at n = 1) when it first trains at n, and they run only between
+ * BLAS calls, so training never runs more than n threads at once. That
+ * work is split by rows, columns or parameter ranges, with no sum
+ * reordered: it gives the same bits at every thread count. OpenBLAS's
+ * products do not (0.3.21 rounds differently at 1 and 2 threads), so
+ * training is bit-reproducible at a fixed thread count, and runs at
+ * different thread counts agree to rounding only. */
 MLP_API void mlp_set_num_threads(int n);
 MLP_API int mlp_get_num_threads(void);
 /* OpenBLAS's build configuration string (static storage). */
@@ -459,7 +473,8 @@ MLP_API mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, vo
 /* One optimiser step on one batch (dropout active); *J may be NULL. The
  * whole batch runs in one pass: a batch larger than the network's workspace
  * grows it first (the only allocation a step can make), so the result
- * depends on the options, the seed and the data alone. Plain SGD without
+ * depends on the options, the seed and the data alone (and, through
+ * BLAS's products, on the thread count: mlp_set_num_threads). Plain SGD without
  * clipping fuses its update into the backward pass. MLP_OPT_IRPROP takes
  * the batch as its full batch; MLP_OPT_LBFGS runs only inside mlp_train
  * (its line search needs the whole set) and gives MLP_ERR_OPTION here. A
@@ -634,6 +649,37 @@ MLP_API uint64_t mlp_seed(const mlp_network *net);
 MLP_API uint64_t mlp_epochs_trained(const mlp_network *net);
 MLP_API uint64_t mlp_steps_trained(const mlp_network *net);
 MLP_API int mlp_optimizer_state_kind(const mlp_network *net);
+
+/* Where a trainer's time goes. With profiling on, mlp_train and
+ * mlp_trainer_step add up the wall time of each part: the BLAS products
+ * (the plain SGD update, fused into the weight product, included), the
+ * element-wise passes (input scaling, bias and activation, the loss and
+ * error terms, bias gradients, finiteness bounds), dropout, the optimiser's
+ * update (l2 and clipping included), data movement (shuffle and batch
+ * gather), validation, and the total time of the epochs (of the steps for
+ * mlp_trainer_step); MLP_PROFILE_OTHER is the total less the named parts.
+ * Off by default, and then it costs one test per part. */
+typedef enum mlp_profile_part {
+    MLP_PROFILE_PRODUCTS,
+    MLP_PROFILE_ELEMENTWISE,
+    MLP_PROFILE_DROPOUT,
+    MLP_PROFILE_OPTIMIZER,
+    MLP_PROFILE_DATA,
+    MLP_PROFILE_VALIDATION,
+    MLP_PROFILE_OTHER,
+    MLP_PROFILE_TOTAL,
+    MLP_PROFILE_COUNT_
+} mlp_profile_part;
+
+/* Switches profiling on (non-zero) or off, and clears the sums. */
+MLP_API mlp_status mlp_trainer_set_profile(mlp_trainer *tr, int on);
+/* Copies the seconds of the first n parts (n may exceed the parts known)
+ * into seconds[]; returns the number of parts this library knows
+ * (MLP_PROFILE_COUNT_), 0 for NULL. */
+MLP_API size_t mlp_trainer_profile(const mlp_trainer *tr, double *seconds, size_t n);
+/* "products", "elementwise", "dropout", "optimizer", "data", "validation",
+ * "other", "total"; NULL when out of range. Static storage. */
+MLP_API const char *mlp_profile_part_name(mlp_profile_part part);
 
 #ifdef __cplusplus
 }

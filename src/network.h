@@ -43,6 +43,12 @@ struct mlp_network {
     float *opt_state;
 
     mlp__buffers ws;        /* the network's own workspace */
+    /* The trainer's helper threads while it trains the network, else NULL:
+     * the element-wise passes of training split across them (par.h). */
+    struct mlp__pool *pool;
+    /* The trainer's profile sums (mlp_profile_part) while it trains with
+     * profiling on, else NULL (profile.h). */
+    double *prof;
 
     /* The call rule (guard.h): in-use state, the one trainer attached to
      * the network (through its pointer to the network, which mlp_destroy

@@ -34,6 +34,7 @@
  */
 #include "network.h"
 #include "optim.h"
+#include "pool.h"
 #include "vec.h"
 
 #include <math.h>
@@ -229,10 +230,36 @@ static int update_range(mlp_network *net, const mlp__optim_params *p, size_t off
     }
 }
 
+typedef struct update_job {
+    mlp_network *net;
+    const mlp__optim_params *p;
+    float gscale, step_size, bc2_sqrt;
+    int ok; /* atomic: the AND over the parts */
+} update_job;
+
+/* The flat parameters [b, e), cut where weights meet biases (AdamW decays
+ * only the weights). Element-wise: any partition gives the same bits. */
+static void update_part(void *ctx, size_t b, size_t e)
+{
+    update_job *j = ctx;
+    const mlp_network *net = j->net;
+    int ok = 1;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const mlp__layer *ly = &net->layers[l];
+        const size_t off[2] = {ly->w_off, ly->b_off}, len[2] = {ly->n_out * ly->n_in, ly->n_out};
+        for (int k = 0; k < 2; k++) {
+            size_t lo = off[k] > b ? off[k] : b, hi = off[k] + len[k] < e ? off[k] + len[k] : e;
+            if (lo < hi)
+                ok &= update_range(j->net, j->p, lo, hi - lo, k == 0, j->gscale, j->step_size,
+                                   j->bc2_sqrt);
+        }
+    }
+    if (!ok) __atomic_store_n(&j->ok, 0, __ATOMIC_RELAXED);
+}
+
 int mlp__optim_update(mlp_network *net, const mlp__optim_params *p, float gscale)
 {
-    float step_size = p->lr, bc2_sqrt = 1.0f;
-    int ok = 1;
+    update_job j = {net, p, gscale, p->lr, 1.0f, 1};
 
     assert(net->opt_kind == (int)p->kind);
     if (p->kind == MLP_OPT_IRPROP && net->steps == 0)
@@ -242,15 +269,12 @@ int mlp__optim_update(mlp_network *net, const mlp__optim_params *p, float gscale
     if (p->kind == MLP_OPT_ADAM || p->kind == MLP_OPT_ADAMW) {
         /* Bias corrections in double, as PyTorch computes them in Python. */
         double t = (double)net->steps;
-        step_size = (float)((double)p->lr / (1.0 - pow((double)p->beta1, t)));
-        bc2_sqrt = (float)sqrt(1.0 - pow((double)p->beta2, t));
+        j.step_size = (float)((double)p->lr / (1.0 - pow((double)p->beta1, t)));
+        j.bc2_sqrt = (float)sqrt(1.0 - pow((double)p->beta2, t));
     }
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const mlp__layer *ly = &net->layers[l];
-        ok &= update_range(net, p, ly->w_off, ly->n_out * ly->n_in, 1, gscale, step_size, bc2_sqrt);
-        ok &= update_range(net, p, ly->b_off, ly->n_out, 0, gscale, step_size, bc2_sqrt);
-    }
-    return ok;
+    /* parts of whole cache lines; small networks stay on one thread */
+    mlp__pool_for(net->pool, update_part, &j, net->n_params, 16, 65536);
+    return __atomic_load_n(&j.ok, __ATOMIC_RELAXED);
 }
 
 void mlp__optim_count_step(mlp_network *net) { net->steps++; }

@@ -10,9 +10,11 @@
 #include "blas.h"
 #include "buffers.h"
 #include "checks.h"
+#include "dropout.h"
 #include "guard.h"
 #include "network.h"
-#include "rng.h"
+#include "par.h"
+#include "profile.h"
 #include "vec.h"
 
 #include <math.h>
@@ -29,32 +31,35 @@ MLP__VEC_CLONES static void scale_input(const mlp_network *net, const float *X, 
             dst[r * n + j] = (X[r * n + j] - net->in_offset[j]) * net->in_scale[j];
 }
 
-static void layer_forward(const mlp_network *net, const mlp__layer *ly, const float *In, size_t rows,
-                          float *Z, float *A)
+typedef struct scale_job {
+    const mlp_network *net;
+    const float *X;
+    float *dst;
+} scale_job;
+
+static void scale_part(void *ctx, size_t r0, size_t r1)
+{
+    scale_job *j = ctx;
+    size_t n = j->net->sizes[0];
+    scale_input(j->net, j->X + r0 * n, r1 - r0, j->dst + r0 * n);
+}
+
+static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__layer *ly,
+                          const float *In, size_t rows, float *Z, float *A)
 {
     const float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
+    double t0 = mlp__prof_start(net);
     /* Z = In · W^T (a single row: z = W · in) */
     if (rows == 1)
         mlp__sgemv(0, ly->n_out, ly->n_in, 1.0f, W, ly->n_in, In, 0.0f, Z);
     else
         mlp__sgemm(0, 1, rows, ly->n_out, ly->n_in, 1.0f, In, ly->n_in, W, ly->n_in, 0.0f, Z,
                    ly->n_out);
+    mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
+    t0 = mlp__prof_start(net);
     /* Z += 1·b^T; A = f(Z), one pass */
-    mlp__bias_act(ly->act, b, Z, A, rows, ly->n_out);
-}
-
-/* In_drop = In * mask, mask = 1/(1-p) with probability 1-p, else 0. */
-static void dropout(float p, const float *In, size_t count, float *mask, float *out, mlp__rng *rng)
-{
-    size_t i;
-    float keep = 1.0f / (1.0f - p);
-    /* 24 random bits per unit, compared in integers: exact and cheap. */
-    uint32_t threshold = (uint32_t)((double)p * 16777216.0);
-    for (i = 0; i < count; i++) {
-        uint32_t u = (uint32_t)(mlp__rng_next(rng) >> 40);
-        mask[i] = u >= threshold ? keep : 0.0f;
-        out[i] = In[i] * mask[i];
-    }
+    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out);
+    mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
 
 /* The input that layer l actually saw in the last forward_train. */
@@ -65,35 +70,32 @@ static const float *layer_input(const mlp_network *net, const mlp__buffers *buf,
 }
 
 void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *X, size_t rows,
-                        mlp__rng *dropout_rng)
+                        const mlp__drop_key *drop)
 {
     size_t l;
     const float *in = X;
     assert(rows <= buf->capacity);
     if (net->in_offset) {
-        scale_input(net, X, rows, buf->input);
+        scale_job job = {net, X, buf->input};
+        double t0 = mlp__prof_start(net);
+        mlp__pool_for(net->pool, scale_part, &job, rows, 1, MLP__PAR_MIN / net->sizes[0] + 1);
+        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         in = buf->input;
     }
     buf->x0 = in;
-    buf->dropout_on = dropout_rng != NULL;
+    buf->dropout_on = drop != NULL;
     for (l = 0; l < net->n_layers; l++) {
         const mlp__layer *ly = &net->layers[l];
-        if (dropout_rng && ly->dropout > 0.0f) {
-            dropout(ly->dropout, in, rows * ly->n_in, buf->mask[l], buf->in_drop[l], dropout_rng);
+        if (drop && ly->dropout > 0.0f) {
+            double t0 = mlp__prof_start(net);
+            mlp__par_dropout(net->pool, drop, l, ly->dropout, in, rows, ly->n_in, buf->mask[l],
+                             buf->in_drop[l]);
+            mlp__prof_add(net, MLP_PROFILE_DROPOUT, t0);
             in = buf->in_drop[l];
         }
-        layer_forward(net, ly, in, rows, buf->z[l], buf->a[l]);
+        layer_forward(net, net->pool, ly, in, rows, buf->z[l], buf->a[l]);
         in = buf->a[l];
     }
-}
-
-/* db (+)= D^T 1: column sums of D (rows x n). */
-MLP__VEC_CLONES static void bias_grad(const float *D, size_t rows, size_t n, float *db, int accumulate)
-{
-    size_t r, j;
-    if (!accumulate) memset(db, 0, n * sizeof *db);
-    for (r = 0; r < rows; r++)
-        for (j = 0; j < n; j++) db[j] += D[r * n + j];
 }
 
 /* The error term of layer l's input from D (that of its output), with W(l)
@@ -103,17 +105,20 @@ static void input_delta(const mlp_network *net, const mlp__buffers *buf, size_t 
 {
     const mlp__layer *ly = &net->layers[l], *prev = &net->layers[l - 1];
     const float *W = net->params + ly->w_off;
-    size_t j;
+    double t0 = mlp__prof_start(net);
     /* Dp = D · W: (rows x n_out)(n_out x n_in) (a single row: W^T · d) */
     if (rows == 1)
         mlp__sgemv(1, ly->n_out, ly->n_in, 1.0f, W, ly->n_in, D, 0.0f, Dp);
     else
         mlp__sgemm(0, 0, rows, ly->n_in, ly->n_out, 1.0f, D, ly->n_out, W, ly->n_in, 0.0f, Dp,
                    ly->n_in);
-    if (buf->dropout_on && ly->dropout > 0.0f)
-        for (j = 0; j < rows * ly->n_in; j++) Dp[j] *= buf->mask[l][j];
-    /* Dp *= f'(Z_prev) */
-    mlp__act_backward(prev->act, buf->z[l - 1], buf->a[l - 1], Dp, rows * ly->n_in);
+    mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
+    t0 = mlp__prof_start(net);
+    /* Dp *= mask ⊙ f'(Z_prev), one pass */
+    mlp__par_delta(net->pool, prev->act,
+                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL, buf->z[l - 1],
+                   buf->a[l - 1], Dp, rows * ly->n_in);
+    mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
 
 void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumulate)
@@ -125,11 +130,15 @@ void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumul
         const mlp__layer *ly = &net->layers[l];
         const float *D = buf->delta[cur], *In = layer_input(net, buf, l);
         float *dW = net->grads + ly->w_off, *db = net->grads + ly->b_off;
+        double t0 = mlp__prof_start(net);
 
         /* dW (+)= D^T · In: (n_out x rows)(rows x n_in) */
         mlp__sgemm(1, 0, ly->n_out, ly->n_in, rows, 1.0f, D, ly->n_out, In, ly->n_in, beta, dW,
                    ly->n_in);
-        bias_grad(D, rows, ly->n_out, db, accumulate);
+        mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
+        t0 = mlp__prof_start(net);
+        mlp__par_bias_grad(net->pool, D, rows, ly->n_out, db, accumulate);
+        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         if (l > 0) {
             input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
             cur = 1 - cur;
@@ -181,22 +190,41 @@ static int update_stays_finite(const float *D, size_t n_out, const float *In, si
  * so the weight gradient is never written and read back, and the update
  * costs no pass of its own over the parameters. Returns 1 when every
  * updated parameter is finite, given finite parameters before. */
+/* After the fused weight update: b -= lr D^T 1, and the finiteness check
+ * of W where the bound did not settle it, and of b. */
+static int update_tail(mlp_network *net, const mlp__layer *ly, const float *D, size_t rows,
+                       float lr, int sure)
+{
+    float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
+    float *db = net->grads + ly->b_off;
+    double t0 = mlp__prof_start(net);
+    int ok = 1;
+    mlp__par_bias_grad(net->pool, D, rows, ly->n_out, db, 0);
+    for (size_t j = 0; j < ly->n_out; j++) b[j] = b[j] - lr * db[j];
+    if (!sure) ok &= mlp__par_all_finite(net->pool, W, ly->n_out * ly->n_in);
+    ok &= mlp__all_finite(b, ly->n_out);
+    mlp__prof_add(net, MLP_PROFILE_OPTIMIZER, t0);
+    return ok;
+}
+
 static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float lr)
 {
-    size_t l = net->n_layers, j;
+    size_t l = net->n_layers;
     int cur = 0, ok = 1;
     const float decay = 1.0f - lr * net->l2;
     while (l-- > 0) {
         const mlp__layer *ly = &net->layers[l];
         const float *D = buf->delta[cur], *In = layer_input(net, buf, l);
-        float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
-        float *db = net->grads + ly->b_off;
+        float *W = net->params + ly->w_off;
+        double t0 = mlp__prof_start(net);
         /* the bound reads rows x (n_in + n_out) floats, the check of W
          * n_out x n_in: the smaller wins (the bound up to batch ~300 here) */
         int sure = rows * (ly->n_in + ly->n_out) < ly->n_in * ly->n_out &&
                    update_stays_finite(D, ly->n_out, In, ly->n_in, rows, lr, decay);
 
+        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         if (l > 0) input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
+        t0 = mlp__prof_start(net);
         /* W = decay W - lr D^T · In: (n_out x rows)(rows x n_in); a single
          * row without decay: W -= lr d in^T, sger (faster than sgemm) */
         if (rows == 1 && decay == 1.0f)
@@ -204,19 +232,18 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
         else
             mlp__sgemm(1, 0, ly->n_out, ly->n_in, rows, -lr, D, ly->n_out, In, ly->n_in, decay, W,
                        ly->n_in);
-        bias_grad(D, rows, ly->n_out, db, 0);
-        for (j = 0; j < ly->n_out; j++) b[j] = b[j] - lr * db[j];
-        if (!sure) ok &= mlp__all_finite(W, ly->n_out * ly->n_in);
-        ok &= mlp__all_finite(b, ly->n_out);
+        mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
+        ok &= update_tail(net, ly, D, rows, lr, sure);
         cur = 1 - cur;
     }
     return ok;
 }
 
 int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch, const void *targets,
-                        mlp__rng *dropout_rng, float lr, double *loss, double *J, size_t *correct)
+                        const mlp__drop_key *drop, float lr, double *loss, double *J,
+                        size_t *correct)
 {
-    return mlp__sgd_step_fused_w(net, X, batch, targets, NULL, dropout_rng, lr, loss, J, correct);
+    return mlp__sgd_step_fused_w(net, X, batch, targets, NULL, drop, lr, loss, J, correct);
 }
 
 double mlp__weight_sum(const float *w, size_t n)
@@ -228,18 +255,20 @@ double mlp__weight_sum(const float *w, size_t n)
 }
 
 int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch, const void *targets,
-                          const float *w, mlp__rng *dropout_rng, float lr, double *loss,
+                          const float *w, const mlp__drop_key *drop, float lr, double *loss,
                           double *J, size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
     const size_t L = net->n_layers;
-    double mean, wsum = mlp__weight_sum(w, batch);
+    double mean, t0, wsum = mlp__weight_sum(w, batch);
     float scale = wsum > 0.0 ? (float)(1.0 / wsum) : 0.0f;
     assert(batch >= 1 && batch <= buf->capacity);
     if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
-    mlp__forward_train(net, buf, X, batch, dropout_rng);
+    mlp__forward_train(net, buf, X, batch, drop);
+    t0 = mlp__prof_start(net);
     mean = mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1], targets, w, batch, scale,
                              buf->delta[0], correct);
+    mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
     mean = wsum > 0.0 ? mean / wsum : 0.0;
     *loss = mean;
     *J = mean + mlp_penalty(net);
@@ -261,7 +290,7 @@ void mlp__add_l2_grad(mlp_network *net)
 }
 
 mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
-                          const float *w, mlp__rng *dropout_rng, double *loss, double *J,
+                          const float *w, const mlp__drop_key *drop, double *loss, double *J,
                           size_t *correct)
 {
     mlp__buffers *buf = &net->ws;
@@ -273,15 +302,27 @@ mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const 
     if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
     for (start = 0; start < batch; start += rows) {
         size_t c = 0;
+        mlp__drop_key chunk;
+        double t0;
         rows = min_size(buf->capacity, batch - start);
-        mlp__forward_train(net, buf, X + start * n_in, rows, dropout_rng);
+        if (drop) { /* a chunk's rows keep their index in the batch */
+            chunk = *drop;
+            chunk.row0 += start;
+        }
+        mlp__forward_train(net, buf, X + start * n_in, rows, drop ? &chunk : NULL);
+        t0 = mlp__prof_start(net);
         sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
                                  mlp__targets_at(net, targets, start), w ? w + start : NULL, rows,
                                  scale, buf->delta[0], &c);
+        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         right += c;
         mlp__backward(net, buf, rows, start > 0);
     }
-    if (net->l2 != 0.0f) mlp__add_l2_grad(net);
+    if (net->l2 != 0.0f) {
+        double t0 = mlp__prof_start(net);
+        mlp__add_l2_grad(net);
+        mlp__prof_add(net, MLP_PROFILE_OPTIMIZER, t0);
+    }
     mean = wsum > 0.0 ? sum / wsum : 0.0;
     if (loss) *loss = mean;
     if (J) *J = mean + mlp_penalty(net);
@@ -385,7 +426,7 @@ static void infer(const mlp_network *net, float *input, float *ping, float *pong
         }
         for (l = 0; l < L; l++) {
             float *out = l + 1 == L ? Y + start * n_out : (l % 2 ? pong : ping);
-            layer_forward(net, &net->layers[l], in, rows, out, out);
+            layer_forward(net, NULL, &net->layers[l], in, rows, out, out);
             in = out;
         }
     }

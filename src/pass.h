@@ -2,12 +2,14 @@
 #ifndef MLP_PASS_H
 #define MLP_PASS_H
 
+#include "dropout.h"
 #include "network.h"
 
 /* Forward over rows [0, rows) of X (rows <= buf->capacity) into buf,
- * keeping Z and A of every layer. With dropout != 0 draws masks from rng. */
+ * keeping Z and A of every layer. With drop != NULL applies the layers'
+ * dropout, masks keyed by drop (row r of X is row drop->row0 + r). */
 MLP__HIDDEN void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *X,
-                                    size_t rows, mlp__rng *dropout_rng);
+                                    size_t rows, const mlp__drop_key *drop);
 /* Loss summed over `rows` rows of outputs O (rows x n_out, the last layer's
  * activations). With delta != NULL also writes the output error term
  * scale * dL/dZ(L) (rows x n_out; scale is 1/batch for the batch mean).
@@ -29,13 +31,13 @@ MLP__HIDDEN void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows,
                                int accumulate);
 /* Adds l2 * W to the weight gradients. */
 MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
-/* Full loss and gradient over any batch (chunked), dropout from rng if
- * non-NULL. J = mean loss + penalty, the mean weighted by w (NULL = all
+/* Full loss and gradient over any batch (chunked), dropout keyed by drop
+ * if non-NULL. J = mean loss + penalty, the mean weighted by w (NULL = all
  * ones: sum w_i l_i / sum w_i; 0 when the weights sum to 0). correct may
  * be NULL. Allocates nothing. */
 MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch,
                                       const void *targets, const float *w,
-                                      mlp__rng *dropout_rng, double *loss, double *J,
+                                      const mlp__drop_key *drop, double *loss, double *J,
                                       size_t *correct);
 /* One plain SGD step, p -= lr * dJ/dp (l2 included), with the update fused
  * into the backward pass (no gradient written, no separate update pass),
@@ -46,12 +48,12 @@ MLP__HIDDEN mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t b
  * bound is not small or would read more than W), else 1. grads is scratch
  * afterwards. */
 MLP__HIDDEN int mlp__sgd_step_fused(mlp_network *net, const float *X, size_t batch,
-                                    const void *targets, mlp__rng *dropout_rng, float lr,
+                                    const void *targets, const mlp__drop_key *drop, float lr,
                                     double *loss, double *J, size_t *correct);
 /* The same with row weights w (NULL = all ones), the mean weighted. */
 MLP__HIDDEN int mlp__sgd_step_fused_w(mlp_network *net, const float *X, size_t batch,
                                       const void *targets, const float *w,
-                                      mlp__rng *dropout_rng, float lr, double *loss, double *J,
+                                      const mlp__drop_key *drop, float lr, double *loss, double *J,
                                       size_t *correct);
 
 /* mlp_evaluate and mlp_loss_grad without the call rule's check, for the

@@ -2,9 +2,10 @@
  * validation, early stopping, divergence recovery and progress reports.
  *
  * Everything a step needs is allocated by mlp_trainer_create or at the
- * start of mlp_train; the steady-state step allocates nothing. The random
- * numbers (shuffling, dropout) come from the network's RNG, so the same
- * seed, data and thread count give bit-identical weights, and training in
+ * start of mlp_train; the steady-state step allocates nothing. Shuffles
+ * draw from the network's RNG and dropout masks are a function of the seed
+ * and step count (docs/RANDOM.md), so the same seed, data and thread count
+ * give bit-identical weights, and training in
  * two calls (2 + 2 epochs) equals one call (4 epochs): the optimiser state
  * and step count live in the network too.
  */
@@ -15,7 +16,9 @@
 #include "network.h"
 #include "optim.h"
 #include "options.h"
+#include "par.h"
 #include "pass.h"
+#include "profile.h"
 #include "rng.h"
 
 #include <math.h>
@@ -51,6 +54,13 @@ struct mlp_trainer {
     /* The call rule (guard.h); a destroy deferred until mlp_train returns. */
     int use;
     int destroy_pending;
+
+    /* Helper threads for the element-wise work, NULL at one thread. */
+    mlp__pool *pool;
+
+    /* mlp_trainer_set_profile: seconds per mlp_profile_part. */
+    int profile_on;
+    double prof[MLP_PROFILE_COUNT_];
 };
 
 /* ---- options: names, defaults and ranges live in options.c ------------ */
@@ -168,6 +178,7 @@ static void trainer_free(mlp_trainer *tr)
 {
     if (tr->net)
         tr->net->trainer_net = NULL;
+    mlp__pool_destroy(tr->pool);
     mlp__free(tr->history);
     mlp__free(tr);
 }
@@ -268,11 +279,31 @@ static mlp_status training_begin(mlp_trainer *tr, const char *fn)
     return MLP_OK;
 }
 
+/* Lends the trainer's pool to its network for this training call, with as
+ * many threads as BLAS uses (mlp_set_num_threads): made once, or again
+ * when that number changed; one thread makes none. */
+static mlp_status attach_pool(mlp_trainer *tr)
+{
+    int threads = mlp__pool_threads_wanted();
+    mlp_status st;
+    if (mlp__pool_threads(tr->pool) != threads) {
+        mlp__pool_destroy(tr->pool);
+        tr->pool = NULL;
+        if (threads > 1 && (st = mlp__pool_create(threads, &tr->pool)) != MLP_OK)
+            return st;
+    }
+    tr->net->pool = tr->pool;
+    tr->net->prof = tr->profile_on ? tr->prof : NULL;
+    return MLP_OK;
+}
+
 /* Leaves training; carries out the destroys the callback asked for. The
  * trainer is gone afterwards when its destroy was deferred. */
 static void training_end(mlp_trainer *tr)
 {
     mlp_network *net = tr->net;
+    net->pool = NULL;
+    net->prof = NULL;
     mlp__use_store(&net->use, MLP__IDLE);
     mlp__use_store(&tr->use, MLP__IDLE);
     if (net->destroy_pending) {
@@ -326,14 +357,20 @@ static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const v
     mlp__optim_params p;
     float gscale = 1.0f;
 
-    mlp__loss_grad(net, X, rows, targets, w, &net->rng, &r->loss, &r->J, &r->correct);
+    mlp__drop_key drop = mlp__drop_key_next(net);
+    mlp__loss_grad(net, X, rows, targets, w, &drop, &r->loss, &r->J, &r->correct);
     if (!isfinite(r->J) || !isfinite(r->loss))
         return 1;
-    if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0)
+    if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) /* in "other" when profiled */
         gscale = mlp__clip_factor(mlp__global_norm(net->grads, net->n_params),
                                   tr->opt[MLP_OPTION_CLIP_NORM]);
     optim_params(tr, r->lr, &p);
-    return mlp__optim_update(net, &p, gscale);
+    {
+        double t0 = mlp__prof_start(net);
+        int finite = mlp__optim_update(net, &p, gscale);
+        mlp__prof_add(net, MLP_PROFILE_OPTIMIZER, t0);
+        return finite;
+    }
 }
 
 /* Loss, gradient, clipping, update, on a batch already checked that fits
@@ -349,9 +386,10 @@ static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const
     r->lr = current_lr(tr);
     r->correct = 0;
     if (fused_sgd(tr)) {
+        mlp__drop_key drop = mlp__drop_key_next(net);
         assert(rows <= net->ws.capacity);
-        finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &net->rng, (float)r->lr,
-                                       &r->loss, &r->J, &r->correct);
+        finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &drop, (float)r->lr, &r->loss,
+                                       &r->J, &r->correct);
     } else {
         finite = grad_and_update(tr, X, rows, targets, w, r); /* chunked: any rows */
     }
@@ -407,9 +445,13 @@ static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, co
     /* A step runs on the whole batch at once, so that its result does not
      * depend on the workspace's history: a batch larger than any before
      * grows the workspace (the one allocation a step can make). */
-    if ((st = mlp__reserve(net, batch)) != MLP_OK)
+    if ((st = mlp__reserve(net, batch)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
         return st;
-    st = train_step(tr, X, batch, targets, NULL, &r);
+    {
+        double t0 = mlp__prof_start(net);
+        st = train_step(tr, X, batch, targets, NULL, &r);
+        mlp__prof_add(net, MLP_PROFILE_TOTAL, t0);
+    }
     if (st == MLP_OK && J)
         *J = r.J;
     return st;
@@ -445,14 +487,10 @@ static double now_s(void)
 static void gather(const mlp_network *net, const float *X, const void *targets, const float *w,
                    const size_t *idx, size_t rows, float *Xb, void *tb, float *wb)
 {
-    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net);
-    const char *t = targets;
-    char *o = tb;
-    for (size_t r = 0; r < rows; r++) {
-        memcpy(Xb + r * n_in, X + idx[r] * n_in, n_in * sizeof(float));
-        memcpy(o + r * tbytes, t + idx[r] * tbytes, tbytes);
-        if (w) wb[r] = w[idx[r]];
-    }
+    mlp__par_gather(net->pool, X, net->sizes[0] * sizeof(float), idx, rows, Xb);
+    mlp__par_gather(NULL, targets, target_row_bytes(net), idx, rows, tb);
+    if (w)
+        for (size_t r = 0; r < rows; r++) wb[r] = w[idx[r]];
 }
 
 static void fisher_yates(size_t *a, size_t n, mlp__rng *rng)
@@ -771,7 +809,9 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
         if (p->full) /* one step on every training row, in place */
             st = train_step(tr, b->X_tr, rows, b->t_tr, b->w_tr, &r);
         else {
+            double t0 = mlp__prof_start(net);
             gather(net, p->X, p->targets, p->w, b->order + start, rows, b->Xb, b->tb, b->wb);
+            mlp__prof_add(net, MLP_PROFILE_DATA, t0);
             st = train_step(tr, b->Xb, rows, b->tb, p->w ? b->wb : NULL, &r);
         }
         if (st != MLP_OK) {
@@ -823,10 +863,16 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
 
     net->epochs_trained++;
     pr->epoch_end = 1;
-    if (p->n_val > 0 &&
-        (st = mlp__evaluate_w(net, p->X_val, p->n_val, p->t_val, p->w_val, &pr->val_loss,
-                              &pr->val_accuracy)) != MLP_OK)
-        return st;
+    if (p->n_val > 0) {
+        double *prof = net->prof, t0 = mlp__prof_start(net);
+        net->prof = NULL; /* validation's passes count as validation */
+        st = mlp__evaluate_w(net, p->X_val, p->n_val, p->t_val, p->w_val, &pr->val_loss,
+                             &pr->val_accuracy);
+        net->prof = prof;
+        mlp__prof_add(net, MLP_PROFILE_VALIDATION, t0);
+        if (st != MLP_OK)
+            return st;
+    }
     if (p->is_mse)
         pr->val_accuracy = NAN;
     pr->elapsed_s = now_s() - p->t0;
@@ -912,12 +958,15 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     mlp_network *net = tr->net;
     mlp_progress pr;
     mlp_status st;
+    double t0 = mlp__prof_start(net), t1;
 
     tr->sched_epoch = e;
     mlp__optim_snapshot_take(net, b->snap, &rs->snap_steps);
+    t1 = mlp__prof_start(net);
     memcpy(b->order, b->base, p->n_train * sizeof(size_t));
     if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0 && !p->full) /* full batch: order is moot */
         fisher_yates(b->order, p->n_train, &net->rng);
+    mlp__prof_add(net, MLP_PROFILE_DATA, t1);
     memset(&pr, 0, sizeof pr);
     pr.epoch = e + 1;
     pr.epochs = p->epochs;
@@ -928,12 +977,13 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
         st = run_lbfgs(tr, p, b, rs, &pr);
     else
         st = run_batches(tr, p, b, rs, &pr);
+    if (st == MLP_OK && !rs->stop)
+        st = run_epoch_end(tr, p, b, rs, &pr);
+    mlp__prof_add(net, MLP_PROFILE_TOTAL, t0);
     if (st != MLP_OK || rs->stop)
         return st;
-    st = run_epoch_end(tr, p, b, rs, &pr);
     /* L-BFGS's own tests end the run after this epoch's report. */
-    if (st == MLP_OK && !rs->stop && (tr->stop_reason == MLP_STOP_CONVERGED ||
-                                      tr->stop_reason == MLP_STOP_MAX_FUN))
+    if (tr->stop_reason == MLP_STOP_CONVERGED || tr->stop_reason == MLP_STOP_MAX_FUN)
         rs->stop = 1;
     return st;
 }
@@ -952,7 +1002,7 @@ static mlp_status train(mlp_trainer *tr, const run_data *d)
     if ((st = run_plan_make(tr, d, &p)) != MLP_OK)
         return st;
     p.t0 = now_s();
-    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK)
+    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
         return st;
     tr->epochs_run = 0;
     tr->best_epoch = 0;
@@ -995,4 +1045,43 @@ mlp_status mlp_train_weighted(mlp_trainer *tr, const float *X, const void *targe
     st = train(tr, &d);
     training_end(tr);
     return st;
+}
+
+/* ---- profile ------------------------------------------------------------ */
+
+static mlp_status set_profile(mlp_trainer *tr, int on)
+{
+    tr->profile_on = on != 0;
+    memset(tr->prof, 0, sizeof tr->prof);
+    return MLP_OK;
+}
+
+mlp_status mlp_trainer_set_profile(mlp_trainer *tr, int on)
+{
+    MLP__GUARDED(tr, MLP__CHANGE, "trainer", set_profile(tr, on));
+}
+
+size_t mlp_trainer_profile(const mlp_trainer *tr, double *seconds, size_t n)
+{
+    double named = 0.0;
+    if (!tr)
+        return 0;
+    for (int i = 0; i < MLP_PROFILE_OTHER; i++)
+        named += tr->prof[i];
+    for (size_t i = 0; i < n && seconds; i++) {
+        if (i == MLP_PROFILE_OTHER)
+            seconds[i] = tr->prof[MLP_PROFILE_TOTAL] > named ? tr->prof[MLP_PROFILE_TOTAL] - named
+                                                             : 0.0;
+        else
+            seconds[i] = i < MLP_PROFILE_COUNT_ ? tr->prof[i] : 0.0;
+    }
+    return MLP_PROFILE_COUNT_;
+}
+
+const char *mlp_profile_part_name(mlp_profile_part part)
+{
+    static const char *const names[MLP_PROFILE_COUNT_] = {
+        "products", "elementwise", "dropout", "optimizer", "data", "validation", "other", "total",
+    };
+    return (unsigned)part < MLP_PROFILE_COUNT_ ? names[part] : NULL;
 }

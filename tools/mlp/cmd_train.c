@@ -31,6 +31,7 @@ typedef struct train_args {
     double dropout, input_dropout, validation, tol;
     size_t step_epochs, batch, epochs, patience, threads, max_fun;
     int quiet;
+    int profile;
 } train_args;
 
 static const train_args defaults = {
@@ -42,7 +43,7 @@ static const train_args defaults = {
     2e-3, 1.0, 0.0, 0.1, 0.9, 0.1, 0.0, 0.0,
     0.2, 0.1, 0.05, 1e-4,
     10, 256, 30, 0, 0, 15000,
-    0};
+    0, 0};
 
 /* "" or "none" switches an output off. */
 static const char *output_path(const char *p) { return p && *p && strcmp(p, "none") ? p : NULL; }
@@ -142,7 +143,7 @@ static void train_help_init(train_help *h)
     snprintf(h->schedule, sizeof h->schedule, "%s (default %s)", names, defaults.schedule);
 }
 
-#define TRAIN_N_OPTS 40 /* the options below and the terminating entry */
+#define TRAIN_N_OPTS 41 /* the options below and the terminating entry */
 
 static void train_options(cli_opt *out, train_args *a, const train_help *h)
 {
@@ -194,6 +195,9 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
         {"curve-csv", 0, CLI_STR, &a->curve_csv, "FILE", "learning curve CSV (default: beside the model, -curve.csv)", 0},
         {"plot", 0, CLI_STR, &a->plot, "FILE", "learning curve SVG (default: beside the model, -curve.svg)", 0},
         {"quiet", 'q', CLI_FLAG, &a->quiet, NULL, "no progress output", 0},
+        {"profile", 0, CLI_FLAG, &a->profile, NULL,
+         "print where the training time went (products, element-wise, dropout, optimizer, data, "
+         "validation, other)", 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
     typedef char count_matches[sizeof opts == TRAIN_N_OPTS * sizeof opts[0] ? 1 : -1];
     (void)sizeof(count_matches);
@@ -421,6 +425,8 @@ static int build_trainer(train_run *r)
         r->n_train = r->split.n;
     }
     if ((rc = set_trainer_options(r)) != 0) return rc;
+    if (a->profile && (st = mlp_trainer_set_profile(r->tr, 1)) != MLP_OK)
+        return cli_lib_error("train", "--profile", st);
     memset(&r->pr, 0, sizeof r->pr);
     r->pr.out = stdout;
     r->pr.tty = isatty(fileno(stdout));
@@ -448,6 +454,21 @@ static void print_summary(const train_run *r)
     fflush(stdout);
 }
 
+/* The trainer's split of the training time (mlp_trainer_profile). */
+static void print_profile(const train_run *r)
+{
+    double sec[MLP_PROFILE_COUNT_], total;
+    size_t epochs = mlp_trainer_epochs_run(r->tr);
+    mlp_trainer_profile(r->tr, sec, MLP_PROFILE_COUNT_);
+    total = sec[MLP_PROFILE_TOTAL];
+    printf("profile: %.2f s in %zu epochs (%.3f s per epoch), %d threads\n", total, epochs,
+           epochs ? total / (double)epochs : 0.0, mlp_get_num_threads());
+    for (int i = 0; i < MLP_PROFILE_TOTAL; i++)
+        printf("  %-12s %9.3f s  %5.1f%%\n", mlp_profile_part_name((mlp_profile_part)i), sec[i],
+               total > 0.0 ? 100.0 * sec[i] / total : 0.0);
+    fflush(stdout);
+}
+
 static int run_training(train_run *r)
 {
     const cli_split *s = &r->split;
@@ -462,6 +483,7 @@ static int run_training(train_run *r)
     if (!r->a.quiet && mlp_trainer_stop_reason(r->tr) == MLP_STOP_EARLY)
         printf("early stop after %zu epochs; best epoch %zu restored\n",
                mlp_trainer_epochs_run(r->tr), mlp_trainer_best_epoch(r->tr));
+    if (r->a.profile) print_profile(r);
     return 0;
 }
 

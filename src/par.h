@@ -1,0 +1,38 @@
+/* The element-wise passes of a training step, split across the pool
+ * (par.c). Internal: not API.
+ *
+ * Every split is by rows, columns or contiguous element ranges, so that
+ * each output element is computed by one thread with the same operations
+ * in the same order as on one thread: results are bit-identical whatever
+ * the thread count. With pool NULL everything runs on the caller. */
+#ifndef MLP_PAR_H
+#define MLP_PAR_H
+
+#include "activation.h"
+#include "dropout.h"
+#include "pool.h"
+
+/* Below this many elements a pass runs on the caller alone: waking a
+ * helper costs about as much as moving 64 KB. */
+#define MLP__PAR_MIN 16384
+
+/* Z += 1 b^T, A = f(Z) over rows x n, split by rows. */
+MLP__HIDDEN void mlp__par_bias_act(mlp__pool *pool, mlp_activation act, const float *b, float *Z,
+                                   float *A, size_t rows, size_t n);
+/* D = D * mask (mask may be NULL) * f'(Z), over count elements. */
+MLP__HIDDEN void mlp__par_delta(mlp__pool *pool, mlp_activation act, const float *mask,
+                                const float *Z, const float *A, float *D, size_t count);
+/* mlp__dropout_rows over all rows, split by rows. */
+MLP__HIDDEN void mlp__par_dropout(mlp__pool *pool, const mlp__drop_key *key, size_t layer, float p,
+                                  const float *In, size_t rows, size_t n, float *mask, float *out);
+/* db (+)= D^T 1, column sums of D (rows x n), split by columns: each sum
+ * adds its rows in order 0, 1, ... on every thread count. */
+MLP__HIDDEN void mlp__par_bias_grad(mlp__pool *pool, const float *D, size_t rows, size_t n,
+                                    float *db, int accumulate);
+/* Whether every x[i] is finite. */
+MLP__HIDDEN int mlp__par_all_finite(mlp__pool *pool, const float *x, size_t n);
+/* dst row r = src row idx[r], rows of row_bytes bytes. */
+MLP__HIDDEN void mlp__par_gather(mlp__pool *pool, const void *src, size_t row_bytes,
+                                 const size_t *idx, size_t rows, void *dst);
+
+#endif /* MLP_PAR_H */

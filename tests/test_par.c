@@ -1,0 +1,176 @@
+/* The element-wise work split across the trainer's helper threads: a
+ * training run with dropout, Adam or AdamW and l2 gives the same bits with
+ * the work on 1 and on 2 threads (BLAS at 2 threads in both: OpenBLAS's
+ * products themselves round differently at another thread count), the
+ * pool exists only when BLAS uses more than one thread, and its parts
+ * cover each element exactly once. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "network.h"
+#include "pool.h"
+
+enum { N = 512, D = 128, C = 10 };
+
+static float g_X[N * D];
+static int32_t g_y[N];
+
+static void make_data(void)
+{
+    uint64_t s = 11;
+    for (size_t i = 0; i < N * D; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        g_X[i] = (float)((s >> 40) & 0xffff) / 65536.0f - 0.5f;
+    }
+    for (size_t i = 0; i < N; i++) g_y[i] = (int32_t)((i * 7 + (size_t)(g_X[i * D] > 0)) % C);
+}
+
+typedef struct seen {
+    int threads;
+    mlp_network *net;
+} seen;
+
+/* The pool's size as the callback sees it during training. */
+static int seen_threads(const mlp_progress *pr, void *user)
+{
+    seen *s = user;
+    (void)pr;
+    s->threads = mlp__pool_threads(s->net->pool);
+    return 0;
+}
+
+static int g_profile; /* train_at profiles when set, into g_seconds */
+static double g_seconds[MLP_PROFILE_COUNT_];
+
+/* Trains a fresh network at `threads` BLAS threads with the pool capped
+ * at `cap` threads (0: none); the caller frees it. */
+static mlp_network *train_at(int threads, int cap, mlp_optimizer opt, int *pool_threads)
+{
+    static const size_t sizes[] = {D, 384, 256, C};
+    static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_GELU, MLP_ACT_IDENTITY};
+    mlp_network *net = NULL;
+    mlp_trainer *tr = NULL;
+    seen s = {0, NULL};
+    mlp_set_num_threads(threads);
+    mlp__pool_test_cap(cap);
+    assert_int_equal(mlp_get_num_threads(), threads);
+    assert_int_equal(mlp_create(&net, 3, sizes, acts, 42), MLP_OK);
+    assert_int_equal(mlp_set_loss(net, MLP_LOSS_SOFTMAX_CE), MLP_OK);
+    assert_int_equal(mlp_set_l2(net, 1e-3f), MLP_OK);
+    assert_int_equal(mlp_set_dropout(net, 1, 0.3f), MLP_OK);
+    assert_int_equal(mlp_set_dropout(net, 2, 0.2f), MLP_OK);
+    assert_int_equal(mlp_trainer_create(net, &tr), MLP_OK);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_OPTIMIZER, opt), MLP_OK);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_BATCH_SIZE, 128), MLP_OK);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_EPOCHS, 2), MLP_OK);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_LEARNING_RATE, 1e-3), MLP_OK);
+    assert_int_equal(mlp_trainer_set(tr, MLP_OPTION_VALIDATION_FRACTION, 0.1), MLP_OK);
+    s.net = net;
+    assert_int_equal(mlp_trainer_set_callback(tr, seen_threads, &s), MLP_OK);
+    assert_int_equal(mlp_trainer_set_profile(tr, g_profile), MLP_OK);
+    assert_int_equal(mlp_train(tr, g_X, g_y, N, NULL, NULL, 0), MLP_OK);
+    assert_null(net->pool); /* lent for the training call only */
+    assert_null(net->prof);
+    assert_int_equal(mlp_trainer_profile(tr, g_seconds, MLP_PROFILE_COUNT_), MLP_PROFILE_COUNT_);
+    *pool_threads = s.threads;
+    mlp_trainer_destroy(tr);
+    return net;
+}
+
+static void same_bits(mlp_optimizer opt)
+{
+    int p1 = -1, p2 = -1, p0 = -1;
+    mlp_network *a, *b, *c;
+    make_data();
+    a = train_at(2, 1, opt, &p1);
+    b = train_at(2, 0, opt, &p2);
+    c = train_at(1, 0, opt, &p0);
+    mlp__pool_test_cap(0);
+    assert_int_equal(p1, 1);
+    assert_int_equal(p2, 2);
+    assert_int_equal(p0, 1); /* one BLAS thread: no pool, no helper thread */
+    assert_memory_equal(a->params, b->params, a->n_params * sizeof(float));
+    assert_memory_equal(a->opt_state, b->opt_state, a->opt_state_len * sizeof(float));
+    mlp_destroy(a);
+    mlp_destroy(b);
+    mlp_destroy(c);
+}
+
+static void adam_two_threads(void **state) { (void)state; same_bits(MLP_OPT_ADAM); }
+static void adamw_two_threads(void **state) { (void)state; same_bits(MLP_OPT_ADAMW); }
+static void sgd_two_threads(void **state) { (void)state; same_bits(MLP_OPT_SGD); }
+
+/* Profiling changes no result; every part the run has takes time, and the
+ * parts add up to the total. */
+static void profile_split(void **state)
+{
+    int p1, p2;
+    mlp_network *a, *b;
+    double named = 0.0;
+    (void)state;
+    make_data();
+    a = train_at(2, 0, MLP_OPT_ADAMW, &p1);
+    g_profile = 1;
+    b = train_at(2, 0, MLP_OPT_ADAMW, &p2);
+    g_profile = 0;
+    assert_memory_equal(a->params, b->params, a->n_params * sizeof(float));
+    for (int i = 0; i < MLP_PROFILE_COUNT_; i++) {
+        assert_non_null(mlp_profile_part_name((mlp_profile_part)i));
+        assert_true(g_seconds[i] >= 0.0);
+        if (i != MLP_PROFILE_OTHER && i != MLP_PROFILE_TOTAL) {
+            assert_true(g_seconds[i] > 0.0);
+            named += g_seconds[i];
+        }
+    }
+    assert_null(mlp_profile_part_name(MLP_PROFILE_COUNT_));
+    assert_true(named <= g_seconds[MLP_PROFILE_TOTAL]);
+    assert_true(fabs(named + g_seconds[MLP_PROFILE_OTHER] - g_seconds[MLP_PROFILE_TOTAL]) <=
+                1e-9 * g_seconds[MLP_PROFILE_TOTAL] + 1e-12);
+    assert_int_equal(mlp_trainer_profile(NULL, g_seconds, 3), 0);
+    mlp_destroy(a);
+    mlp_destroy(b);
+}
+
+static void mark(void *ctx, size_t b, size_t e)
+{
+    unsigned char *hits = ctx;
+    for (size_t i = b; i < e; i++) __atomic_add_fetch(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+/* Every element once, on any size around the grain and the threshold. */
+static void parts_cover(void **state)
+{
+    static unsigned char hits[5000];
+    mlp__pool *pool = NULL;
+    (void)state;
+    assert_int_equal(mlp__pool_create(3, &pool), MLP_OK);
+    assert_int_equal(mlp__pool_threads(pool), 3);
+    for (size_t n = 0; n < sizeof hits; n += 97) {
+        for (int rep = 0; rep < 3; rep++) {
+            memset(hits, 0, sizeof hits);
+            mlp__pool_for(pool, mark, hits, n, rep == 0 ? 1 : 16, rep == 2 ? 1000 : 1);
+            for (size_t i = 0; i < sizeof hits; i++) assert_int_equal(hits[i], i < n ? 1 : 0);
+        }
+    }
+    mlp__pool_destroy(pool);
+    mlp__pool_destroy(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(parts_cover),
+        cmocka_unit_test(adam_two_threads),
+        cmocka_unit_test(adamw_two_threads),
+        cmocka_unit_test(sgd_two_threads),
+        cmocka_unit_test(profile_split),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
