@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# R13: the thread tests under ThreadSanitizer: the C suite tests/test_threads.c
-# (through ctest) and the Python concurrency tests tests/python/test_threads.py
+# R13: the thread tests under ThreadSanitizer: the C suites tests/test_threads.c,
+# test_call_rule.c (another thread's calls refused) and test_par.c (the
+# trainer's helper threads; OpenBLAS itself at two threads there, see
+# below) through ctest, and the Python concurrency tests tests/python/test_threads.py
 # (Debian's /usr/bin/python3 with gcc's TSan runtime preloaded), against a
 # gcc -fsanitize=thread build of its own. Any TSan report fails the stage.
 #
@@ -26,7 +28,7 @@ start=$(date +%s)
 echo "== tsan: build (gcc, -fsanitize=thread, no vector clones) =="
 CC=gcc CXX=g++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMLP_SANITIZE=thread -DMLP_VEC_CLONES=OFF -DMLP_BUILD_TOOLS=OFF -DMLP_BUILD_BENCHMARKS=OFF > /dev/null
-cmake --build "$build" --target mlp test_threads -j "$jobs"
+cmake --build "$build" --target mlp test_threads test_call_rule test_par -j "$jobs"
 
 libtsan=$(gcc -print-file-name=libtsan.so.2)
 [ -f "$libtsan" ] || { echo "ci-tsan: gcc's libtsan.so.2 not found (libgcc-12-dev)" >&2; exit 1; }
@@ -45,8 +47,8 @@ norand=()
 if setarch "$(uname -m)" -R true 2> /dev/null; then norand=(setarch "$(uname -m)" -R); fi
 
 failed=()
-echo "== tsan: C thread tests (ctest -R ^test_threads\$) =="
-if ! "${norand[@]}" ctest --test-dir "$build" -R '^test_threads$' --output-on-failure \
+echo "== tsan: C thread tests (test_threads, test_call_rule, test_par) =="
+if ! "${norand[@]}" ctest --test-dir "$build" -R '^(test_threads|test_call_rule|test_par)$' --output-on-failure \
      > "$logs/test_threads.log" 2>&1; then
   failed+=(test_threads)
 fi
