@@ -72,4 +72,4 @@ if [ "${#failed[@]}" -ne 0 ] || [ "$reports" -ne 0 ]; then
   echo "ci-tsan: FAILED (${failed[*]:-no test failed}; $reports TSan report(s); logs: $logs) after ${secs}s" >&2
   exit 1
 fi
-echo "ci-tsan: test_threads (C) and tests/python/test_threads.py clean under ThreadSanitizer (0 reports) in ${secs}s"
+echo "ci-tsan: test_threads, test_call_rule, test_par (C) and tests/python/test_threads.py clean under ThreadSanitizer (0 reports) in ${secs}s"
