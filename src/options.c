@@ -79,6 +79,16 @@ static int find(const char *const *names, int n, const char *name)
     return -1;
 }
 
+/* Looks name up in names[0..n): its index in *i, or `fail` naming `what`. */
+static mlp_status lookup(const char *const *names, int n, const char *name, const char *what,
+                         mlp_status fail, int *i)
+{
+    MLP__CHECK_NULL(name);
+    if ((*i = find(names, n, name)) < 0)
+        return mlp__fail(fail, "unknown %s \"%s\"", what, name);
+    return MLP_OK;
+}
+
 const char *mlp_optimizer_name(mlp_optimizer opt)
 {
     return (unsigned)opt < MLP_OPT_COUNT_ ? optimizer_names[opt] : NULL;
@@ -87,12 +97,11 @@ const char *mlp_optimizer_name(mlp_optimizer opt)
 mlp_status mlp_optimizer_parse(const char *name, mlp_optimizer *out)
 {
     int i;
-    MLP__CHECK_NULL(name);
+    mlp_status st;
     MLP__CHECK_NULL(out);
-    if ((i = find(optimizer_names, MLP_OPT_COUNT_, name)) < 0)
-        return mlp__fail(MLP_ERR_OPTION, "unknown optimizer \"%s\"", name);
-    *out = (mlp_optimizer)i;
-    return MLP_OK;
+    if ((st = lookup(optimizer_names, MLP_OPT_COUNT_, name, "optimizer", MLP_ERR_OPTION, &i)) == MLP_OK)
+        *out = (mlp_optimizer)i;
+    return st;
 }
 
 const char *mlp_schedule_name(mlp_schedule sched)
@@ -103,12 +112,11 @@ const char *mlp_schedule_name(mlp_schedule sched)
 mlp_status mlp_schedule_parse(const char *name, mlp_schedule *out)
 {
     int i;
-    MLP__CHECK_NULL(name);
+    mlp_status st;
     MLP__CHECK_NULL(out);
-    if ((i = find(schedule_names, MLP_SCHED_COUNT_, name)) < 0)
-        return mlp__fail(MLP_ERR_OPTION, "unknown schedule \"%s\"", name);
-    *out = (mlp_schedule)i;
-    return MLP_OK;
+    if ((st = lookup(schedule_names, MLP_SCHED_COUNT_, name, "schedule", MLP_ERR_OPTION, &i)) == MLP_OK)
+        *out = (mlp_schedule)i;
+    return st;
 }
 
 const char *mlp_stop_reason_name(mlp_stop_reason reason)
@@ -119,12 +127,11 @@ const char *mlp_stop_reason_name(mlp_stop_reason reason)
 mlp_status mlp_stop_reason_parse(const char *name, mlp_stop_reason *out)
 {
     int i;
-    MLP__CHECK_NULL(name);
+    mlp_status st;
     MLP__CHECK_NULL(out);
-    if ((i = find(stop_reason_names, MLP_STOP_COUNT_, name)) < 0)
-        return mlp__fail(MLP_ERR_ARGUMENT, "unknown stop reason \"%s\"", name);
-    *out = (mlp_stop_reason)i;
-    return MLP_OK;
+    if ((st = lookup(stop_reason_names, MLP_STOP_COUNT_, name, "stop reason", MLP_ERR_ARGUMENT, &i)) == MLP_OK)
+        *out = (mlp_stop_reason)i;
+    return st;
 }
 
 const char *mlp_option_name(mlp_option option)
