@@ -1,0 +1,56 @@
+/*
+ * libmlp_mpi: data-parallel training of a libmlp trainer over MPI.
+ *
+ * Link with -lmlp_mpi -lmlp and the MPI library (CMake: mlp::mpi;
+ * pkg-config: mlp-mpi). libmlp itself links no MPI: this library plugs an
+ * MPI_Comm into the trainer's engine-neutral reduction hook.
+ *
+ * Once attached, mlp_train, mlp_train_weighted, mlp_trainer_step and the
+ * callback work unchanged, on every process of the communicator at once
+ * (they are collective): each process computes the gradient of its rows of
+ * every global batch, the gradients are summed across processes, and every
+ * process applies the same update, so the parameters are identical on every
+ * process after every step. Statistics (loss, accuracy, validation,
+ * divergence, the callback's stop request) are reduced, so every process
+ * stops at the same step with the same weights.
+ */
+#ifndef MLP_MPI_H
+#define MLP_MPI_H
+
+#include <mpi.h>
+
+#include "mlp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mlp_mpi_mode {
+    /* Every process passes the whole training set; each takes its slice of
+     * every global batch from one permutation drawn from the shared seed, so
+     * P processes train the model one process trains with the same batch,
+     * up to float summation order. */
+    MLP_MPI_REPLICATED = 0,
+    /* Each process passes only its own rows (for example from
+     * mlp_dataset_load_csv_part) and shuffles them within its shard; the
+     * global batch is the sum of the local ones. */
+    MLP_MPI_SHARDED = 1
+} mlp_mpi_mode;
+
+/* Attaches comm (duplicated, so the caller's communicator is never used by
+ * libmlp's messages) to tr. Collective over comm: every process must call it
+ * with a trainer of the same network shape and options; a disagreement is
+ * reported on every process as MLP_ERR_MISMATCH before any step. The
+ * attachment ends with mlp_mpi_detach or mlp_trainer_destroy. */
+MLP_API mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode);
+/* The same from a Fortran handle (MPI_Comm_c2f), which is what bindings
+ * such as mpi4py hand out (comm.py2f()). */
+MLP_API mlp_status mlp_mpi_attach_f(mlp_trainer *tr, MPI_Fint comm, mlp_mpi_mode mode);
+/* Collective; afterwards tr trains in this process alone. */
+MLP_API mlp_status mlp_mpi_detach(mlp_trainer *tr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
