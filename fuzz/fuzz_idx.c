@@ -4,6 +4,9 @@
  * bombs whose header claims far more than arrives (fuzz/data_files.c).
  * A failure is a known status that leaves *out alone; a data set that
  * loads is consistent, with pixels in 0..255 and classes below 256.
+ * Loads go through mlp_dataset_load_idx_limit with a bound, so that a
+ * bomb whose header declares gigabytes is refused instead of taking the
+ * fuzzer's memory.
  * tests/fuzz_replay.c runs it over tests/corpus_idx/. */
 #define _POSIX_C_SOURCE 200809L
 #include "data_files.h"
@@ -12,6 +15,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* 64 MB: far above what a 4 KB input can fill honestly, far below
+ * libFuzzer's default rss limit of 2 GB. */
+#define FUZZ_IDX_MAX_BYTES ((size_t)64 << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(images, sizeof images, "%s/i.idx", fz_temp_dir());
     snprintf(labels, sizeof labels, "%s/l.idx", fz_temp_dir());
     fz_idx_files(data, size, images, labels, &has_labels);
-    st = mlp_dataset_load_idx(&ds, images, has_labels ? labels : NULL);
-    api_status(st, "mlp_dataset_load_idx");
+    st = mlp_dataset_load_idx_limit(&ds, images, has_labels ? labels : NULL, FUZZ_IDX_MAX_BYTES);
+    api_status(st, "mlp_dataset_load_idx_limit");
     if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
         fprintf(stderr, "%s %s\n", mlp_status_name(st), mlp_last_error());
     if (st != MLP_OK) {

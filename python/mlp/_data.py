@@ -29,11 +29,23 @@ def _path(p):
     return None if p is None else os.fsencode(os.fspath(p))
 
 
-def load_idx(images_path, labels_path=None):
+def load_idx(images_path, labels_path=None, max_bytes=None):
     """(X, y): IDX images (gzip or not) as float32 rows of raw pixel values
-    0..255, and int32 labels (None without labels_path)."""
+    0..255, and int32 labels (None without labels_path).
+
+    max_bytes bounds the memory the load takes (5 bytes per decompressed
+    image and label byte): files whose headers declare more raise MLPError
+    with MLP_ERR_TOO_LARGE before any data is read. Use it for files from
+    untrusted sources (a small gzip file can decompress to gigabytes);
+    None: no bound."""
     ds = ctypes.c_void_p()
-    check(lib.mlp_dataset_load_idx(ctypes.byref(ds), _path(images_path), _path(labels_path)))
+    if max_bytes is None:
+        check(lib.mlp_dataset_load_idx(ctypes.byref(ds), _path(images_path), _path(labels_path)))
+    else:
+        if int(max_bytes) < 0:
+            raise ValueError("max_bytes must be >= 0")
+        check(lib.mlp_dataset_load_idx_limit(ctypes.byref(ds), _path(images_path),
+                                             _path(labels_path), int(max_bytes)))
     X, y, _ = _take(ds.value)
     return X, y
 

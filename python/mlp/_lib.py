@@ -145,6 +145,8 @@ SIGNATURES = {
     "mlp_load_buffer": (status_t, [out_handle, ptr, size_t]),
     # data sets
     "mlp_dataset_load_idx": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_char_p]),
+    "mlp_dataset_load_idx_limit": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_char_p,
+                                              size_t]),
     "mlp_dataset_load_csv": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int, ctypes.c_long,
                                         ctypes.c_int]),
     "mlp_dataset_destroy": (None, [handle]),

@@ -124,3 +124,26 @@ def test_data_readers(tmp):
         f.write("1,2\n3,x\n")
     with pytest.raises(mlp.MLPError):
         mlp.load_csv(os.path.join(tmp, "bad.csv"))
+
+
+def test_load_idx_max_bytes(tmp):
+    import gzip
+    import struct
+    # a gzip bomb: the header declares 50 MB of pixels, all zeros
+    bomb = os.path.join(tmp, "bomb.gz")
+    with gzip.open(bomb, "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 51200, 32, 32))
+        chunk = bytes(1 << 20)
+        for _ in range(50):
+            f.write(chunk)
+    assert os.path.getsize(bomb) < 200 * 1024
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.load_idx(bomb, max_bytes=10 << 20)
+    assert e.value.name == "MLP_ERR_TOO_LARGE"
+    small = os.path.join(tmp, "small.gz")
+    with gzip.open(small, "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 4, 2, 2) + bytes(range(16)))
+    X, y = mlp.load_idx(small, max_bytes=10 << 20)
+    assert X.shape == (4, 4) and y is None and X[3, 3] == 15
+    with pytest.raises(ValueError):
+        mlp.load_idx(small, max_bytes=-1)
