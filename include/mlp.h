@@ -626,6 +626,15 @@ MLP_API mlp_status mlp_dataset_load_idx_limit(mlp_dataset **out, const char *ima
  * otherwise a float value. */
 MLP_API mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_header,
                                         long label_column, int classes);
+/* mlp_dataset_load_csv with a bound: max_bytes caps the memory the load
+ * takes, the file's bytes (read whole; while the buffer grows, its old and
+ * new copies) plus the field table and the data set (4 bytes per column
+ * and row, plus 4 per row) that pass 1's row and column count call for,
+ * all held at once; SIZE_MAX is no bound. A longer file is refused as it
+ * arrives, a shape beyond the bound before the data set is allocated:
+ * MLP_ERR_TOO_LARGE either way. */
+MLP_API mlp_status mlp_dataset_load_csv_limit(mlp_dataset **out, const char *path, int has_header,
+                                              long label_column, int classes, size_t max_bytes);
 MLP_API void mlp_dataset_destroy(mlp_dataset *ds);
 MLP_API size_t mlp_dataset_rows(const mlp_dataset *ds);
 MLP_API size_t mlp_dataset_cols(const mlp_dataset *ds);

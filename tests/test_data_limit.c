@@ -1,7 +1,10 @@
 /* mlp_dataset_load_idx_limit: a gzip bomb (50 MB of zeros in about 50 KB,
  * its header declaring them) is refused under a 10 MB bound before the
  * library allocates anything, a stream longer than its header stops at the
- * first extra byte, and files within the bound load. */
+ * first extra byte, and files within the bound load.
+ * mlp_dataset_load_csv_limit: a file longer than the bound is refused as
+ * it arrives, a shape whose data set would pass it before that set is
+ * allocated, and files within it load. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -136,12 +139,62 @@ static void test_within_limit_loads(void **state)
     mlp_dataset_destroy(ds);
 }
 
+static const char *write_csv(const char *name, const char *line, size_t times)
+{
+    static char p[600];
+    FILE *f;
+    size_t i;
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    for (i = 0; i < times; i++) fputs(line, f);
+    assert_int_equal(fclose(f), 0);
+    return p;
+}
+
+static void test_csv_limit(void **state)
+{
+    mlp_dataset *ds = NULL;
+    const char *p = write_csv("long.csv", "1.25,2.5,3.75,1\n", 65536); /* 1 MB */
+    long live = mlp__alloc_live();
+
+    /* longer than the bound: refused while it is read */
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 512 * 1024), MLP_ERR_TOO_LARGE);
+    assert_null(ds);
+    assert_non_null(strstr(mlp_last_error(), "limit"));
+    assert_int_equal(mlp__alloc_live(), live);
+    /* the text fits, its data set (65536 x 4 floats and labels: 1.3 MB) does not */
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 2 * MB), MLP_ERR_TOO_LARGE);
+    assert_null(ds);
+    assert_int_equal(mlp__alloc_live(), live);
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 4 * MB), MLP_OK);
+    assert_int_equal(mlp_dataset_rows(ds), 65536);
+    assert_true(mlp_dataset_features(ds)[3 * 65535 + 2] == 3.75f);
+    mlp_dataset_destroy(ds);
+    ds = NULL;
+    /* empty fields: 1 byte of text per column, 4 bytes of data set each */
+    p = write_csv("wide.csv", ",,,,,,,,,,,,,,,\n", 32768);
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 2 * MB), MLP_ERR_TOO_LARGE);
+    assert_null(ds);
+    /* a file of exactly the first buffer's size (64 KB) needs no second
+     * buffer: it loads under a bound that leaves no room for one */
+    p = write_csv("exact.csv", "1.00000000000000000000000000000000000000000000000000000000000,0\n",
+                  1024); /* 64 bytes a line */
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 80 * 1024), MLP_OK);
+    assert_int_equal(mlp_dataset_rows(ds), 1024);
+    mlp_dataset_destroy(ds);
+    ds = NULL;
+    assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, SIZE_MAX), MLP_OK);
+    mlp_dataset_destroy(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bomb_refused),
         cmocka_unit_test(test_stream_longer_than_header),
         cmocka_unit_test(test_within_limit_loads),
+        cmocka_unit_test(test_csv_limit),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -50,13 +50,21 @@ def load_idx(images_path, labels_path=None, max_bytes=None):
     return X, y
 
 
-def load_csv(path, has_header=-1, label_column=-1, classes=True):
+def load_csv(path, has_header=-1, label_column=-1, classes=True, max_bytes=None):
     """(X, y) from a numeric CSV: y holds int32 classes (classes=True) or float
     values from label_column (-1 = last, None = no target: y is None).
-    has_header: True, False or -1 to detect."""
+    has_header: True, False or -1 to detect. max_bytes bounds the memory the
+    load takes (the file's bytes and the data set): beyond it MLPError with
+    MLP_ERR_TOO_LARGE; None: no bound."""
     ds = ctypes.c_void_p()
     col = -2 if label_column is None else int(label_column)
-    check(lib.mlp_dataset_load_csv(ctypes.byref(ds), _path(path), int(has_header), col,
-                                   1 if classes else 0))
+    if max_bytes is None:
+        check(lib.mlp_dataset_load_csv(ctypes.byref(ds), _path(path), int(has_header), col,
+                                       1 if classes else 0))
+    else:
+        if int(max_bytes) < 0:
+            raise ValueError("max_bytes must be >= 0")
+        check(lib.mlp_dataset_load_csv_limit(ctypes.byref(ds), _path(path), int(has_header), col,
+                                             1 if classes else 0, int(max_bytes)))
     X, y, v = _take(ds.value)
     return X, (y if classes else (v[:, 0] if v is not None and v.shape[1] == 1 else v))

@@ -149,6 +149,8 @@ SIGNATURES = {
                                               size_t]),
     "mlp_dataset_load_csv": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int, ctypes.c_long,
                                         ctypes.c_int]),
+    "mlp_dataset_load_csv_limit": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int,
+                                              ctypes.c_long, ctypes.c_int, size_t]),
     "mlp_dataset_destroy": (None, [handle]),
     "mlp_dataset_rows": (size_t, [handle]),
     "mlp_dataset_cols": (size_t, [handle]),

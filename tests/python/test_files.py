@@ -147,3 +147,14 @@ def test_load_idx_max_bytes(tmp):
     assert X.shape == (4, 4) and y is None and X[3, 3] == 15
     with pytest.raises(ValueError):
         mlp.load_idx(small, max_bytes=-1)
+
+
+def test_load_csv_max_bytes(tmp):
+    path = os.path.join(tmp, "big.csv")
+    with open(path, "w") as f:
+        f.write("1.25,2.5,0\n" * 50000)  # 550 KB of text
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.load_csv(path, has_header=False, max_bytes=256 << 10)
+    assert e.value.name == "MLP_ERR_TOO_LARGE"
+    X, y = mlp.load_csv(path, has_header=False, max_bytes=4 << 20)
+    assert X.shape == (50000, 2) and y[-1] == 0

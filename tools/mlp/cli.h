@@ -60,7 +60,7 @@ int cli_seen(const cli_opt *opts, const char *name);
 const char *cli_fashion_dir(void);
 /* Loads Fashion-MNIST's training (test != 0: test) set; prints why not. */
 int cli_load_fashion(const char *cmd, int test, mlp_dataset **out);
-/* Sets the bound on the memory an IDX load may take (--max-data-bytes);
+/* Sets the bound on the memory a data load may take (--max-data-bytes);
  * SIZE_MAX: none. Until set: cli_default_max_bytes(). */
 void cli_set_max_data_bytes(size_t max_bytes);
 /* Half the physical memory (SIZE_MAX when unknown). */

@@ -40,7 +40,7 @@ int cmd_eval(int argc, char **argv)
         {"weight-column", 0, CLI_LONG, &weight_col, "N", "CSV column of each row's weight (as in mlp train),\n"
          "                               from 0 (-1 = last): taken out of the features, and\n"
          "                               the weighted loss and accuracy are printed too", 0},
-        {"max-data-bytes", 0, CLI_STR, &max_bytes, "N", "refuse IDX data that would take more than N bytes\n"
+        {"max-data-bytes", 0, CLI_STR, &max_bytes, "N", "refuse data that would take more than N bytes\n"
          "                               to load (suffix K, M or G; default: half the\n"
          "                               physical memory; 0: no bound)", 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};

@@ -171,7 +171,7 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
          "                               all 0), from 0 (-1 = last); taken out of the features.\n"
          "                               A weight of 2 counts a row twice, 0 leaves it out; the\n"
          "                               validation rows keep theirs; --test drops the column", 0},
-        {"max-data-bytes", 0, CLI_STR, &a->max_data_bytes, "N", "refuse IDX data that would take more than N bytes\n"
+        {"max-data-bytes", 0, CLI_STR, &a->max_data_bytes, "N", "refuse data that would take more than N bytes\n"
          "                               to load (suffix K, M or G; default: half the\n"
          "                               physical memory; 0: no bound)", 0},
         {"task", 0, CLI_STR, &a->task, "classify|regress", "class labels or float targets (default classify)", 0},

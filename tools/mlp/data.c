@@ -109,7 +109,10 @@ int cli_load_data(const char *cmd, const char *path, const char *labels_path, co
     else if (strcmp(header, "yes") == 0) hdr = 1;
     else if (strcmp(header, "no") == 0) hdr = 0;
     else return cli_error(CLI_USAGE, cmd, "--header takes auto, yes or no, not '%s'", header);
-    st = mlp_dataset_load_csv(out, path, hdr, label_column, classes);
+    st = mlp_dataset_load_csv_limit(out, path, hdr, label_column, classes, max_bytes_now());
+    if (st == MLP_ERR_TOO_LARGE)
+        return cli_error(CLI_FAIL, cmd, "reading CSV data: %s (raise --max-data-bytes if the "
+                         "file is trusted)", mlp_last_error());
     if (st != MLP_OK) return cli_lib_error(cmd, "reading CSV data", st);
     return 0;
 }
