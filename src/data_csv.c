@@ -141,7 +141,8 @@ static mlp_status csv_slurp(const char *path, size_t max_bytes, char **out, size
     for (;;) {
         size_t got;
         if (have == cap) {
-            size_t next = cap ? cap * 2 : 65536;
+            /* under a small bound a smaller first buffer leaves room for the data set */
+            size_t next = cap ? cap * 2 : max_bytes / 4 < 65536 ? max_bytes / 4 : 65536;
             char *grown;
             int c = cap ? fgetc(f) : 0; /* grow only for a file that goes on */
             if (c == EOF) {

@@ -176,12 +176,13 @@ static void test_csv_limit(void **state)
     p = write_csv("wide.csv", ",,,,,,,,,,,,,,,\n", 32768);
     assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 2 * MB), MLP_ERR_TOO_LARGE);
     assert_null(ds);
-    /* a file of exactly the first buffer's size (64 KB) needs no second
-     * buffer: it loads under a bound that leaves no room for one */
-    p = write_csv("exact.csv", "1.00000000000000000000000000000000000000000000000000000000000,0\n",
-                  1024); /* 64 bytes a line */
+    /* a file of exactly the first buffer's size (a quarter of an 80 KB
+     * bound) needs no second one: with it, the data set (320 x 32 numbers,
+     * 41 KB) would no longer fit */
+    p = write_csv("exact.csv", "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n",
+                  320); /* 64 bytes a line */
     assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, 80 * 1024), MLP_OK);
-    assert_int_equal(mlp_dataset_rows(ds), 1024);
+    assert_int_equal(mlp_dataset_rows(ds), 320);
     mlp_dataset_destroy(ds);
     ds = NULL;
     assert_int_equal(mlp_dataset_load_csv_limit(&ds, p, 0, -1, 1, SIZE_MAX), MLP_OK);
