@@ -121,7 +121,8 @@ int cmd_predict(int argc, char **argv)
          "CSV column to ignore, from 0 (-1 = last); default: the last one if the\n"
          "                               file has one column more than the model's inputs", 0},
         {"weight-column", 0, CLI_LONG, &weight_col, "N",
-         "CSV column of the weights (as in mlp train), from 0 (-1 = last): ignored", 0},
+         "CSV column of the weights (as in mlp train), from 0\n"
+         "                               (-1 = last): left out like the label", 0},
         {"max-data-bytes", 0, CLI_STR, &max_bytes, "N", "refuse data that would take more than N bytes\n"
          "                               to load (suffix K, M or G; default: half the\n"
          "                               physical memory; 0: no bound)", 0},
