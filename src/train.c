@@ -945,8 +945,9 @@ static void report_batch(const run_plan *p, const mlp_network *net, size_t k, do
 
 /* Batch k under a reducer: this process's rows of it, the step, and in
  * *grows the global batch's rows. Replicated: the slice of the batch every
- * process draws from the shared order. Sharded: the shard's k-th part,
- * the global batch being every shard's k-th part (counted per step). */
+ * process draws from the shared order. Sharded: the shard's k-th of
+ * `batches` even parts, the global batch being every shard's k-th part
+ * (counted per step). */
 static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers *b, size_t k,
                                 step_result *r, size_t *grows)
 {
@@ -956,9 +957,13 @@ static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers 
     mlp_status st;
     double t0 = mlp__prof_start(net);
 
-    rows = start >= p->n_train ? 0 : p->n_train - start < p->batch ? p->n_train - start : p->batch;
-    hi = rows;
-    if (!p->sharded) {
+    if (p->sharded) { /* part k of the shard */
+        mlp__replica_part(p->n_train, k, p->batches, &start, &hi);
+        rows = hi - start;
+        hi = rows;
+    } else {
+        rows = p->n_train - start < p->batch ? p->n_train - start : p->batch;
+        hi = rows;
         mlp__replica_slice(&tr->rep, rows, &lo, &hi);
         sl.row0 = lo;
         sl.rows = (double)rows;
@@ -979,7 +984,7 @@ static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers 
             return st;
     }
     *grows = (size_t)sl.rows;
-    if (sl.rows == 0) { /* shards ran out of rows together: no step */
+    if (sl.rows == 0) { /* every shard smaller than the parts: no step */
         memset(r, 0, sizeof *r);
         r->lr = current_lr(tr);
         return MLP_OK;
