@@ -1236,6 +1236,15 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     return st;
 }
 
+/* Collective: st, or MLP_ERR_ARGUMENT when another process failed. */
+static mlp_status agree_status(mlp_trainer *tr, mlp_status st, const char *fn)
+{
+    int any = mlp__replica_any(&tr->rep, st != MLP_OK);
+    if (st == MLP_OK && any)
+        st = mlp__fail(MLP_ERR_ARGUMENT, "%s: another process failed to set up training", fn);
+    return st;
+}
+
 /* Under a reducer: the agreement check (which also carries a local
  * failure to every process), then in the sharded mode the global batches:
  * as many per epoch as the whole set's rows make, each shard split into
@@ -1289,13 +1298,16 @@ static mlp_status train(mlp_trainer *tr, const run_data *d)
     if (st != MLP_OK)
         return st;
     p.t0 = now_s();
-    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
-        return st;
-    tr->epochs_run = 0;
-    tr->best_epoch = 0;
-    tr->stop_reason = MLP_STOP_COMPLETED;
     memset(&b, 0, sizeof b);
-    if ((st = run_setup(tr, &p, &b)) == MLP_OK) {
+    if ((st = mlp__optim_prepare(net, kind)) == MLP_OK && (st = attach_pool(tr)) == MLP_OK) {
+        tr->epochs_run = 0;
+        tr->best_epoch = 0;
+        tr->stop_reason = MLP_STOP_COMPLETED;
+        st = run_setup(tr, &p, &b);
+    }
+    if (tr->rep.on) /* a process that could not set up must not leave the others waiting */
+        st = agree_status(tr, st, "mlp_train");
+    if (st == MLP_OK) {
         run_split(net, &p, &b);
         tr->sched_step = 0;
         tr->sched_epoch = 0;
