@@ -406,10 +406,10 @@ static int fused_sgd(const mlp_trainer *tr)
            !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) && !tr->rep.on;
 }
 
-/* Gradient, clipping and the optimiser's update; 0 when a parameter became
- * non-finite. Nothing changes when J is not finite (*r tells). */
 static int clip_and_update(mlp_trainer *tr, const step_result *r);
 
+/* Gradient, clipping and the optimiser's update; 0 when a parameter became
+ * non-finite. Nothing changes when J is not finite (*r tells). */
 static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
                            const float *w, step_result *r)
 {
