@@ -393,12 +393,8 @@ class _BaseMLP(BaseEstimator):
             old = self.__dict__.pop("_trainer", None)
             if old is not None:
                 old.close()
-            self._trainer = Trainer(net, comm=self.comm)
+            self._trainer = Trainer(net)
         tr = self._trainer
-        if tr.comm is not self.comm:  # set_params(comm=...) between partial_fit calls
-            tr.detach()
-            if self.comm is not None:
-                tr.attach(self.comm)
         self._lr = float(self.learning_rate_init) if not incremental or not hasattr(self, "_lr") \
             else self._lr
         sched = self.learning_rate if self.learning_rate in SCHEDULES else "constant"
@@ -413,6 +409,13 @@ class _BaseMLP(BaseEstimator):
                             ("validation_fraction", 0), ("patience", 0),
                             ("shuffle", bool(self.shuffle)), ("callback_every_batch", 0)):
             tr.set(name, value)
+        # Attached once the options are set, so that the agreement check
+        # (collective: every process is in fit) sees the fit's own; kept
+        # across partial_fit calls unless set_params changed comm.
+        if tr.comm is not self.comm:
+            tr.detach()
+            if self.comm is not None:
+                tr.attach(self.comm)
         self._n_train = X.shape[0]
         self._best_params = None
         self._incremental = incremental

@@ -16,6 +16,7 @@ import ctypes.util
 import glob
 import os
 import threading
+import types
 
 from ._errors import check
 from ._lib import enum_t, handle, lib, status_t
@@ -104,7 +105,7 @@ def library():
             if missing:
                 raise ImportError("libmlp_mpi at %s lacks %s" % (path, ", ".join(missing)))
             table["_cdll"] = cdll
-            _loaded = type("LibMlpMpi", (), table)
+            _loaded = types.SimpleNamespace(**table)
         return _loaded
 
 
