@@ -95,7 +95,10 @@ class Trainer:
     # ---- lifetime --------------------------------------------------------
 
     def close(self):
+        """Destroys the trainer (and with it any attachment to a communicator:
+        collective then, as detach is)."""
         h, self._h = self._h, None
+        self._comm, self._shard = None, False
         if h:
             lib.mlp_trainer_destroy(h)
 
