@@ -19,8 +19,7 @@ packages=(
 packages+=(
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx nodejs
 )
-# Data-parallel training (libmlp_mpi, `mpirun -np N mlp train`, the Python
-# path with mpi4py): Open MPI and its Python binding.
+# Data-parallel training (libmlp_mpi, tests labelled mpi, Python's comm=).
 packages+=(
   libopenmpi-dev openmpi-bin python3-mpi4py
 )
