@@ -18,7 +18,7 @@ import os
 import threading
 import types
 
-from ._errors import check
+from ._errors import _text, error
 from ._lib import enum_t, handle, lib, status_t
 
 # mlp_mpi_mode, by name, in enum order.
@@ -39,16 +39,18 @@ def candidates():
     """The paths tried, in order, when MLP_MPI_LIBRARY is not set."""
     dirs = []
     if os.sep in lib.path:
-        dirs.append(os.path.dirname(os.path.abspath(lib.path)))
+        d = os.path.dirname(os.path.abspath(lib.path))
+        dirs.append(d)
+        if os.path.basename(d) == "src":  # a build tree: <build>/src beside <build>/mpi
+            dirs.append(os.path.join(os.path.dirname(d), "mpi"))
     here = os.path.dirname(os.path.abspath(__file__))
     dirs.append(here)
-    repo = os.path.dirname(os.path.dirname(here))  # python/mlp -> repository root
     paths = []
     for d in dirs:
         paths += [os.path.join(d, n) for n in _NAMES]
-    for pattern in ("build", "build*"):
-        for sub in ("src", os.path.join("src", "*"), "*"):
-            paths += sorted(glob.glob(os.path.join(repo, pattern, sub, "libmlp_mpi.so")))
+    repo = os.path.dirname(os.path.dirname(here))  # python/mlp -> repository root
+    paths.append(os.path.join(repo, "build", "mpi", "libmlp_mpi.so"))
+    paths += sorted(glob.glob(os.path.join(repo, "build*", "mpi", "libmlp_mpi.so")))
     seen = set()
     return [p for p in paths if not (p in seen or seen.add(p))]
 
@@ -130,16 +132,32 @@ def mode_value(shard):
     return MODES.index("sharded" if shard else "replicated")
 
 
+def _call(name, *args):
+    """Calls libmlp_mpi's name; raises its status as the binding's exception.
+    libmlp_mpi's own failures (MPI_Comm_dup, allocation) return a status
+    without libmlp's message, so a message left unchanged by the call is
+    not taken for this failure's."""
+    before = lib.mlp_last_error()
+    status = getattr(library(), name)(*args)
+    if status != 0:
+        message = lib.mlp_last_error()
+        if message == before:
+            message = ("%s failed: %s" % (name, _text(lib.mlp_strerror(status)))).encode()
+        raise error(status, _text(message))
+
+
 def attach(trainer_handle, comm, shard):
     """mlp_mpi_attach_f: collective over comm. Raises the library's error
-    (MLPError; MLP_ERR_MISMATCH when the processes disagree)."""
+    (MLPError; MLP_ERR_MISMATCH, naming what differs, when the processes
+    disagree on the network, its parameters or the options; MLP_ERR_OPTION
+    for the full-batch optimisers, L-BFGS and iRPROP-)."""
     f = _fortran_handle(comm)
-    mpi = library()
-    check(mpi.mlp_mpi_attach_f(trainer_handle, f, mode_value(shard)))
+    library()  # ImportError before any MPI call when it is absent
+    _call("mlp_mpi_attach_f", trainer_handle, f, mode_value(shard))
 
 
 def detach(trainer_handle):
-    check(library().mlp_mpi_detach(trainer_handle))
+    _call("mlp_mpi_detach", trainer_handle)
 
 
 def rank(comm):
