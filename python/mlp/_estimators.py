@@ -39,7 +39,9 @@ The parameters are scikit-learn's MLPClassifier's, with these differences:
   process ends with the same network_: the model one process trains with the
   same batch_size, up to float summation order. rank 0's random_state is
   used everywhere (random_state=None draws one seed, on rank 0), and only
-  rank 0 prints the verbose report. A pickled estimator drops comm (an
+  rank 0 prints the verbose report. The full-batch solvers ("lbfgs",
+  "irprop") do not train across processes (MLPError MLP_ERR_OPTION from
+  fit). A pickled estimator drops comm (an
   MPI communicator cannot be pickled): the copy predicts in one process.
   For the same reason sklearn.base.clone (GridSearchCV, cross_val_score)
   cannot copy an estimator whose comm is set (mpi4py refuses to deepcopy

@@ -66,9 +66,13 @@ class Trainer:
     parameters are equal on all processes after every step, and equal to
     one process's training up to float summation order. With
     shard=False (replicated) every process passes the whole training set;
-    with shard=True each passes only its own rows, shuffled within them.
+    with shard=True each passes only its own rows, shuffled within them
+    (batch_size stays the global batch: an epoch has the steps the rows of
+    all shards make, each process giving its part of every batch).
     The callback runs on every process with the reduced statistics, and the
-    stop request is reduced too. ImportError when libmlp_mpi is not found
+    stop request is reduced too. The full-batch optimisers (lbfgs, irprop)
+    do not train across processes (MLPError MLP_ERR_OPTION from train()).
+    Only rank 0 should print or save. ImportError when libmlp_mpi is not found
     (MLP_MPI_LIBRARY names it explicitly); MLPError with status
     MLP_ERR_MISMATCH when the processes disagree on the network or options.
     """
