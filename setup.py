@@ -1,4 +1,5 @@
-"""Builds libmlp.so with CMake and puts it inside the `mlp` package.
+"""Builds libmlp.so with CMake and puts it inside the `mlp` package (with
+libmlp_mpi.so beside it where CMake finds MPI).
 
 Metadata is in pyproject.toml; this file adds what a declarative file cannot:
 the version from include/mlp.h, the CMake build, and a platform wheel tag
@@ -31,8 +32,31 @@ def mlp_version():
     return ".".join(m.group(1) for m in parts)
 
 
+def build_mpi_library(build_dir, jobs, dest):
+    """Builds libmlp_mpi beside libmlp when CMake configured it (MPI found),
+    copied to dest: the package loads it only for a communicator (comm=).
+    Without MPI the target does not exist and the package goes without it;
+    any other build failure fails the install."""
+    r = subprocess.run(["cmake", "--build", build_dir, "--target", "mlp_mpi", "--parallel"] + jobs,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        out = r.stdout
+        if ("No rule to make target" in out and "mlp_mpi" in out) or "unknown target" in out:
+            print("libmlp_mpi: not configured (MPI not found); the package goes without it")
+            return
+        print(out)
+        raise RuntimeError("building libmlp_mpi failed (cmake --build --target mlp_mpi)")
+    print(r.stdout, end="")
+    built = sorted(os.path.realpath(os.path.join(d, "libmlp_mpi.so"))
+                   for d, _, files in os.walk(build_dir) if "libmlp_mpi.so" in files)
+    if not built:
+        raise RuntimeError("the mlp_mpi target built no libmlp_mpi.so under %s" % build_dir)
+    shutil.copyfile(built[0], dest)
+
+
 def cmake_build(build_dir, dest):
-    """Configures and builds the shared library alone; copies it to dest."""
+    """Configures and builds the shared library alone (and libmlp_mpi where
+    MPI is found); copies them to dest's folder."""
     # No build-tree RUNPATH (pkg-config's -L folder of OpenBLAS, with CMake's
     # padding): the installed library finds OpenBLAS as the system loader does.
     subprocess.check_call([
@@ -46,6 +70,7 @@ def cmake_build(build_dir, dest):
     built = os.path.realpath(os.path.join(build_dir, "src", "libmlp.so"))
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     shutil.copyfile(built, dest)
+    build_mpi_library(build_dir, jobs, os.path.join(os.path.dirname(dest), "libmlp_mpi.so"))
 
 
 class BuildPyWithLibrary(build_py):

@@ -3,7 +3,8 @@
 # package index): a fresh venv, the install, then from a folder outside the
 # repository with PYTHONPATH and MLP_LIBRARY unset: `python -m mlp`, the
 # estimator tests with the installed-package checks (tests/pip: versions,
-# bundled library, its NEEDED libraries) and the README's Python example.
+# bundled libraries, their NEEDED libraries, libmlp_mpi under mpirun) and the
+# README's Python example.
 # Then `pip wheel .`: a platform wheel, installed into a second fresh venv.
 # The source tree is left as it was (checked with git status).
 # Usage: bash scripts/ci-pip.sh   (after scripts/deps.sh)
@@ -75,6 +76,9 @@ case "$name" in
 esac
 $py -c 'import sys, zipfile; sys.exit("mlp/libmlp.so" not in zipfile.ZipFile(sys.argv[1]).namelist())' \
   "$wheel" || { echo "ci-pip: no mlp/libmlp.so in $name" >&2; exit 1; }
+# Open MPI is installed (scripts/deps.sh): the wheel carries libmlp_mpi too.
+$py -c 'import sys, zipfile; sys.exit("mlp/libmlp_mpi.so" not in zipfile.ZipFile(sys.argv[1]).namelist())' \
+  "$wheel" || { echo "ci-pip: no mlp/libmlp_mpi.so in $name" >&2; exit 1; }
 $py -m venv --system-site-packages "$tmp/venv2"
 "$tmp/venv2/bin/pip" install -q --no-index "$wheel"
 "$tmp/venv2/bin/python" -c '
@@ -82,6 +86,8 @@ import os, sys, mlp
 pkg = os.path.dirname(os.path.abspath(mlp.__file__))
 assert pkg.startswith(os.path.realpath(sys.prefix) + os.sep), pkg
 assert mlp.library_path == os.path.join(pkg, "libmlp.so"), mlp.library_path
+import mlp._mpi
+assert mlp._mpi.library().path == os.path.join(pkg, "libmlp_mpi.so"), mlp._mpi.library().path
 assert mlp.__version__ == os.environ["MLP_EXPECTED_VERSION"], mlp.__version__
 print("wheel: mlp", mlp.__version__, "from", mlp.library_path)'
 

@@ -24,6 +24,11 @@
 # under memcheck; the export builds its graph from get_params and
 # input_scaling, which the remaining tests cover here as well. Not traced:
 # node (the ONNX runtime some tests start).
+# Left out too: test_mpi.py. Its mpirun and MPI ranks would be traced, and
+# Open MPI fails memcheck on its own: every rank of a plain mpi4py Allreduce
+# gets "writev points to uninitialised byte(s)" from PMIx's start-up thread
+# (pmix_ptl_base_send_handler), plus leaks in libmpi, not ours to suppress.
+# The libmlp calls of its non-MPI part are those the other tests run here.
 # Usage: bash scripts/ci-valgrind-python.sh   (after scripts/deps.sh)
 # Env: MLP_VALGRIND_BUILD_DIR (default: build-valgrind beside the sources),
 #      MLP_VALGRIND_PYTEST_ARGS (extra pytest arguments, e.g. "-k files" to
@@ -77,6 +82,7 @@ t0=$(date +%s)
 rc=0
 (cd "$build" && env "${envv[@]}" "${vg[@]}" "${argv[@]}" -rfEs \
    --ignore "$root/tests/python/test_torch_convert.py" --ignore "$root/tests/python/test_onnx.py" \
+   --ignore "$root/tests/python/test_mpi.py" \
    "${extra[@]}") || rc=$?
 echo "-- pytest exited $rc after $(( $(date +%s) - t0 ))s"
 check=0

@@ -31,6 +31,22 @@ The parameters are scikit-learn's MLPClassifier's, with these differences:
 - Extras: input_scaling (None, "standard" or "minmax": fitted on the training
   data and stored in the network, so a saved network_ predicts on raw
   inputs), weight_decay (adamw), clip_norm (global gradient norm, 0 = off).
+- comm (extra): an mpi4py communicator (e.g. MPI.COMM_WORLD) for
+  data-parallel training under `mpirun -np N python3 script.py` (libmlp_mpi,
+  loaded only then; mlp.Trainer's comm). Every process calls fit with the
+  whole data set (the same X, y and parameters); each computes the gradient
+  of its rows of every mini-batch, the gradients are summed, and every
+  process ends with the same network_: the model one process trains with the
+  same batch_size, up to float summation order. rank 0's random_state is
+  used everywhere (random_state=None draws one seed, on rank 0), and only
+  rank 0 prints the verbose report. The full-batch solvers ("lbfgs",
+  "irprop") do not train across processes (MLPError MLP_ERR_OPTION from
+  fit). A pickled estimator drops comm (an
+  MPI communicator cannot be pickled): the copy predicts in one process.
+  For the same reason sklearn.base.clone (GridSearchCV, cross_val_score)
+  cannot copy an estimator whose comm is set (mpi4py refuses to deepcopy
+  a communicator). Training on a shard of the rows per process is
+  mlp.Trainer(net, comm=comm, shard=True).
 - MLPRegressor's loss is 1/2 ||o - y||^2 per sample (scikit-learn also
   divides by the number of outputs); its early-stopping validation score is
   R^2 (variance-weighted when there are several outputs).
@@ -44,6 +60,7 @@ import numpy as np
 
 from ._compat import (BaseEstimator, ClassifierMixin, ConvergenceWarning, DataConversionWarning,
                       NotFittedError, RegressorMixin)
+from . import _mpi
 from ._network import ACTIVATIONS, Network
 from ._trainer import OPTIMIZERS, SCHEDULES, Trainer
 
@@ -143,7 +160,7 @@ class _BaseMLP(BaseEstimator):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 input_scaling=None, weight_decay=0.01, clip_norm=0.0):
+                 input_scaling=None, weight_decay=0.01, clip_norm=0.0, comm=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -170,6 +187,7 @@ class _BaseMLP(BaseEstimator):
         self.input_scaling = input_scaling
         self.weight_decay = weight_decay
         self.clip_norm = clip_norm
+        self.comm = comm
 
     # ---- parameters --------------------------------------------------------
 
@@ -262,6 +280,10 @@ class _BaseMLP(BaseEstimator):
     def __getstate__(self):
         state = dict(super().__getstate__())
         state.pop("_trainer", None)  # a C handle; rebuilt on demand from network_
+        # An MPI communicator cannot be pickled, and belongs to this run: the
+        # copy is a one-process estimator (what rank 0 saves after training).
+        if state.get("comm") is not None:
+            state["comm"] = None
         return state
 
     # ---- training ------------------------------------------------------------
@@ -335,7 +357,9 @@ class _BaseMLP(BaseEstimator):
         X = _check_X(X, type(self).__name__, None if first else self.n_features_in_)
         T, n_outputs = self._targets(X, y, first, incremental, classes)
         W = self._weights(sample_weight, T, X.shape[0])
-        seed = _seed(self.random_state)
+        # Every process must start from the same weights and draw the same
+        # validation split: rank 0's seed (random_state=None draws one per process).
+        seed = _mpi.broadcast_seed(self.comm, _seed(self.random_state))
         if first:
             self._initialize(X.shape[1], n_outputs, act, hidden, seed)
             if self.input_scaling not in (None, "none"):
@@ -387,6 +411,13 @@ class _BaseMLP(BaseEstimator):
                             ("validation_fraction", 0), ("patience", 0),
                             ("shuffle", bool(self.shuffle)), ("callback_every_batch", 0)):
             tr.set(name, value)
+        # Attached once the options are set, so that the agreement check
+        # (collective: every process is in fit) sees the fit's own; kept
+        # across partial_fit calls unless set_params changed comm.
+        if tr.comm is not self.comm:
+            tr.detach()
+            if self.comm is not None:
+                tr.attach(self.comm)
         self._n_train = X.shape[0]
         self._best_params = None
         self._incremental = incremental
@@ -437,7 +468,7 @@ class _BaseMLP(BaseEstimator):
                 self._no_improvement_count = 0
             if loss < self.best_loss_:
                 self.best_loss_ = loss
-        if self.verbose:
+        if self.verbose and self._trainer.rank == 0:  # one report for all processes
             print("Iteration %d, loss = %.8f" % (self.n_iter_, loss), file=sys.stdout)
             if self.validation_scores_ is not None:
                 print("Validation score: %f" % self.validation_scores_[-1], file=sys.stdout)
@@ -563,7 +594,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 class_weight=None, input_scaling=None, weight_decay=0.01, clip_norm=0.0):
+                 class_weight=None, input_scaling=None, weight_decay=0.01, clip_norm=0.0,
+                 comm=None):
         super().__init__(
             hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
             learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
@@ -572,7 +604,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            input_scaling=input_scaling, weight_decay=weight_decay, clip_norm=clip_norm)
+            input_scaling=input_scaling, weight_decay=weight_decay, clip_norm=clip_norm, comm=comm)
         self.class_weight = class_weight
 
     def _class_weights(self, T):

@@ -3,6 +3,7 @@
 import ctypes
 
 from . import _arrays as arr
+from . import _mpi
 from ._errors import check, fail
 from ._lib import lib, CALLBACK, Progress
 from ._network import _names
@@ -54,14 +55,36 @@ class Trainer:
     each batch with callback_every_batch=1); returning True stops training
     cleanly; an exception raised inside it stops training and is re-raised by
     train().
+
+    Data-parallel training (libmlp_mpi, loaded only then): with comm, an
+    mpi4py communicator such as MPI.COMM_WORLD, every process of comm trains
+    one replica, run as `mpirun -np N python3 script.py`. Every process
+    creates the same network (same sizes and seed) and trainer options;
+    train() and step() are then collective: each process computes the
+    gradient of its rows of every global batch of batch_size rows, the
+    gradients are summed, and every process applies the same update, so the
+    parameters are equal on all processes after every step, and equal to
+    one process's training up to float summation order. With
+    shard=False (replicated) every process passes the whole training set;
+    with shard=True each passes only its own rows, shuffled within them
+    (batch_size stays the global batch: an epoch has the steps the rows of
+    all shards make, each process giving its part of every batch).
+    The callback runs on every process with the reduced statistics, and the
+    stop request is reduced too. The full-batch optimisers (lbfgs, irprop)
+    do not train across processes (MLPError MLP_ERR_OPTION from train()).
+    Only rank 0 should print or save. ImportError when libmlp_mpi is not found
+    (MLP_MPI_LIBRARY names it explicitly); MLPError with status
+    MLP_ERR_MISMATCH when the processes disagree on the network or options.
     """
 
-    def __init__(self, net, callback=None, **options):
+    def __init__(self, net, callback=None, comm=None, shard=False, **options):
         self._h = None
         self.net = net
         self._callback = None
         self._cfunc = None
         self._error = None
+        self._comm = None
+        self._shard = False
         out = ctypes.c_void_p()
         with net._lock:
             check(lib.mlp_trainer_create(net.handle, ctypes.byref(out)))
@@ -70,11 +93,16 @@ class Trainer:
         for name, value in options.items():
             self.set(name, value)
         self.callback = callback
+        if comm is not None:
+            self.attach(comm, shard)
 
     # ---- lifetime --------------------------------------------------------
 
     def close(self):
+        """Destroys the trainer (and with it any attachment to a communicator:
+        collective then, as detach is)."""
         h, self._h = self._h, None
+        self._comm, self._shard = None, False
         if h:
             lib.mlp_trainer_destroy(h)
 
@@ -95,6 +123,38 @@ class Trainer:
         if not self._h or self.net.closed:
             raise fail("MLP_ERR_NULL", "the trainer or its network is closed")
         return self._h
+
+    # ---- processes ---------------------------------------------------------
+
+    def attach(self, comm, shard=False):
+        """Trains data-parallel over comm from now on (collective over comm;
+        see the class documentation). Replaces an earlier attachment."""
+        if self._comm is not None:
+            self.detach()
+        _mpi.attach(self.handle, comm, shard)
+        self._comm, self._shard = comm, bool(shard)
+
+    def detach(self):
+        """Trains in this process alone from now on (collective over comm)."""
+        if self._comm is None:
+            return
+        _mpi.detach(self.handle)
+        self._comm, self._shard = None, False
+
+    @property
+    def comm(self):
+        """The communicator the trainer is attached to, or None."""
+        return self._comm
+
+    @property
+    def shard(self):
+        """True when attached in the sharded mode (each process its own rows)."""
+        return self._shard
+
+    @property
+    def rank(self):
+        """This process's rank in comm (0 when not attached)."""
+        return _mpi.rank(self._comm)
 
     # ---- options ---------------------------------------------------------
 

@@ -65,3 +65,41 @@ def test_an_explicit_mlp_library_still_wins():
         env["MLP_LIBRARY"] = os.path.join(d, "absent.so")
         r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         assert r.returncode != 0 and "MLP_LIBRARY=" + env["MLP_LIBRARY"] in r.stderr
+
+
+def readelf_dynamic(path):
+    return subprocess.run(["readelf", "-d", path], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_libmlp_mpi_is_bundled_beside_libmlp_and_used_under_mpirun():
+    """scripts/deps.sh installs Open MPI, so setup.py builds libmlp_mpi too; the
+    package finds it beside its libmlp, which it needs (by SONAME) with MPI."""
+    bundled = os.path.join(package_dir(), "libmlp_mpi.so")
+    assert os.path.isfile(bundled), "no libmlp_mpi.so in %s (MPI not found at build?)" % (
+        package_dir())
+    out = readelf_dynamic(bundled)
+    needed = {line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line}
+    assert "libmlp.so.0" in needed and any(n.startswith("libmpi.so") for n in needed), needed
+    assert "(RPATH)" not in out and "(RUNPATH)" not in out, out
+    code = """if True:
+        import numpy as np
+        from mpi4py import MPI
+        import mlp, mlp._mpi
+        comm = MPI.COMM_WORLD
+        net = mlp.Network([3, 5, 2], seed=1)
+        net.loss = "softmax_cross_entropy"
+        X = np.random.RandomState(0).normal(size=(41, 3)).astype(np.float32)
+        y = (X[:, 0] > 0).astype(np.int32)
+        mlp.Trainer(net, comm=comm, epochs=3, batch_size=8).train(X, y)
+        theta = comm.gather(net._flat("params").tobytes())
+        if comm.Get_rank() == 0:
+            print(mlp._mpi.library().path, len(theta), theta[0] == theta[1])
+    """
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    r = subprocess.run(["mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2",
+                        sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.split() == [bundled, "2", "True"], r.stdout
