@@ -9,13 +9,51 @@
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
+#ifdef MLP_HAVE_DATASET_PART
+int cli_can_shard(void) { return 1; }
+#else
+/* A libmlp without mlp_dataset_load_csv_part and _idx_part: cmd_train
+ * refuses --shard before loading (cli_can_shard). */
+int cli_can_shard(void) { return 0; }
+static mlp_status no_parts(void) { return MLP_ERR_ARGUMENT; }
+#endif
+
 const char *cli_fashion_dir(void)
 {
     const char *dir = getenv("MLP_FASHION_MNIST_DIR");
     return dir != NULL && *dir != '\0' ? dir : FASHION_DIR;
 }
 
+/* Part `part` of `parts` of a file (the sharded mode of an MPI job); the
+ * whole file when parts is 1. */
+static mlp_status load_idx(mlp_dataset **out, const char *img, const char *lab, size_t part,
+                           size_t parts)
+{
+    if (parts == 1) return mlp_dataset_load_idx(out, img, lab);
+#ifdef MLP_HAVE_DATASET_PART
+    return mlp_dataset_load_idx_part(out, img, lab, part, parts);
+#else
+    return no_parts();
+#endif
+}
+
+static mlp_status load_csv(mlp_dataset **out, const char *path, int hdr, long label_column,
+                           int classes, size_t part, size_t parts)
+{
+    if (parts == 1) return mlp_dataset_load_csv(out, path, hdr, label_column, classes);
+#ifdef MLP_HAVE_DATASET_PART
+    return mlp_dataset_load_csv_part(out, path, hdr, label_column, classes, part, parts);
+#else
+    return no_parts();
+#endif
+}
+
 int cli_load_fashion(const char *cmd, int test, mlp_dataset **out)
+{
+    return cli_load_fashion_part(cmd, test, 0, 1, out);
+}
+
+int cli_load_fashion_part(const char *cmd, int test, size_t part, size_t parts, mlp_dataset **out)
 {
     char img[1024], lab[1024];
     const char *dir = cli_fashion_dir(), *stem = test ? "t10k" : "train";
@@ -28,7 +66,7 @@ int cli_load_fashion(const char *cmd, int test, mlp_dataset **out)
                          "Fashion-MNIST is not installed (no %s): run "
                          "`apt-get install dataset-fashion-mnist`, or pass --data FILE",
                          img);
-    st = mlp_dataset_load_idx(out, img, lab);
+    st = load_idx(out, img, lab, part, parts);
     if (st != MLP_OK) return cli_lib_error(cmd, "Fashion-MNIST", st);
     return 0;
 }
@@ -49,6 +87,13 @@ static int looks_like_idx(const char *path)
 int cli_load_data(const char *cmd, const char *path, const char *labels_path, const char *header,
                   long label_column, int classes, mlp_dataset **out)
 {
+    return cli_load_data_part(cmd, path, labels_path, header, label_column, classes, 0, 1, out);
+}
+
+int cli_load_data_part(const char *cmd, const char *path, const char *labels_path,
+                       const char *header, long label_column, int classes, size_t part,
+                       size_t parts, mlp_dataset **out)
+{
     mlp_status st;
     int hdr;
     FILE *probe = fopen(path, "rb");
@@ -56,7 +101,7 @@ int cli_load_data(const char *cmd, const char *path, const char *labels_path, co
     if (probe == NULL) return cli_error(CLI_FAIL, cmd, "%s: %s", path, strerror(errno));
     fclose(probe);
     if (labels_path != NULL || looks_like_idx(path)) {
-        st = mlp_dataset_load_idx(out, path, labels_path);
+        st = load_idx(out, path, labels_path, part, parts);
         if (st != MLP_OK) return cli_lib_error(cmd, "reading IDX data", st);
         return 0;
     }
@@ -64,7 +109,7 @@ int cli_load_data(const char *cmd, const char *path, const char *labels_path, co
     else if (strcmp(header, "yes") == 0) hdr = 1;
     else if (strcmp(header, "no") == 0) hdr = 0;
     else return cli_error(CLI_USAGE, cmd, "--header takes auto, yes or no, not '%s'", header);
-    st = mlp_dataset_load_csv(out, path, hdr, label_column, classes);
+    st = load_csv(out, path, hdr, label_column, classes, part, parts);
     if (st != MLP_OK) return cli_lib_error(cmd, "reading CSV data", st);
     return 0;
 }

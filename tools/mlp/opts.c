@@ -7,10 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under MPI every process's stderr reaches the same terminal, so each
+ * message names the process it comes from (cli_set_rank). */
+static int message_rank = -1;
+
+void cli_set_rank(int rank) { message_rank = rank; }
+
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "mlp %s: ", cmd);
+    if (message_rank >= 0) fprintf(stderr, "rank %d: ", message_rank);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
