@@ -128,9 +128,8 @@ typedef struct train_run {
     cli_split split;
     const void *y_train, *y_test;
     cli_progress pr;
-    /* Under MPI: the processes, the training rows of all of them (their
-     * sum when sharded), and rank 0's choice of a per-batch progress bar
-     * (the trainer options must be the same everywhere). */
+    /* Under MPI: the processes, and the training rows of all of them
+     * (their sum when sharded). every_batch: a live progress bar. */
     cli_world w;
     size_t n_rows_all;
     int every_batch;
@@ -347,14 +346,16 @@ static int load_data(train_run *r)
 
 /* What the processes must agree on once each holds its data: the features
  * per row (replicated, the rows too), the outputs (the largest class any
- * part shows), the training rows of all, and rank 0's choice of a progress
- * bar per batch. Collective; a process that differs says how. */
+ * part shows) and the training rows of all. Collective; a process that
+ * differs says how. No live bar under MPI: the launcher gives every
+ * process a terminal even when its own output goes to a log file, and the
+ * trainer options (the callback's rate among them) must agree. */
 static int share_counts(train_run *r)
 {
     const char *name = r->fashion ? "Fashion-MNIST" : r->a.data;
     size_t cols = mlp_dataset_cols(r->train), cols0 = cli_world_bcast(&r->w, cols);
     size_t rows0 = cli_world_bcast(&r->w, r->n_rows);
-    int rc = 0, bar = r->w.rank == 0 && !r->a.quiet && isatty(fileno(stdout));
+    int rc = 0, bar = !r->w.mpi && !r->a.quiet && isatty(fileno(stdout));
     if (cols != cols0)
         rc = cli_error(CLI_FAIL, "train", "%s: %zu features per row, but %zu on rank 0", name, cols,
                        cols0);
@@ -363,7 +364,7 @@ static int share_counts(train_run *r)
                        "process trains on the same rows)", name, r->n_rows, rows0);
     r->n_out = cli_world_max(&r->w, r->n_out);
     r->n_rows_all = r->a.shard ? cli_world_sum(&r->w, r->n_rows) : r->n_rows;
-    r->every_batch = (int)cli_world_bcast(&r->w, (size_t)bar);
+    r->every_batch = bar;
 #ifdef MLP_HAVE_DATASET_PART
     if (rc == 0 && r->a.shard && r->classes) {
         mlp_status st = mlp_dataset_set_num_classes(r->train, r->n_out);

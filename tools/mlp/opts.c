@@ -15,13 +15,18 @@ void cli_set_rank(int rank) { message_rank = rank; }
 
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
+    /* One write, so that the lines of several processes never interleave
+     * within a line. */
+    char msg[2048];
+    int n = message_rank >= 0 ? snprintf(msg, sizeof msg, "mlp %s: rank %d: ", cmd, message_rank)
+                              : snprintf(msg, sizeof msg, "mlp %s: ", cmd);
     va_list ap;
-    fprintf(stderr, "mlp %s: ", cmd);
-    if (message_rank >= 0) fprintf(stderr, "rank %d: ", message_rank);
+    if (n < 0 || (size_t)n >= sizeof msg - 2) n = 0;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    strcat(msg, "\n");
+    fputs(msg, stderr);
     return code;
 }
 
