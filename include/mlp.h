@@ -667,6 +667,44 @@ MLP_API mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_pa
  * otherwise a float value. */
 MLP_API mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_header,
                                         long label_column, int classes);
+/* Sharded loading, for data sets that do not fit one machine: process r of
+ * P loads only part r of P of the file, and its memory for the data is
+ * about 1/P of the whole load's. 0 <= part < parts, else MLP_ERR_ARGUMENT;
+ * part 0 of 1 is exactly the whole load. Parts 0..parts-1 concatenated in
+ * order are the rows of the whole load, exactly; a part may be empty (0
+ * rows, num_classes 0; fewer lines or images than parts), which the whole
+ * load refuses. num_classes is 1 + the largest class of the part's own rows
+ * and so may differ between parts: the caller agrees on one (for example by
+ * a max-reduction across processes) and sets it with
+ * mlp_dataset_set_num_classes. A malformed row fails only the part that
+ * holds it; a CSV message then names the line within the part and its byte
+ * offset in the file. docs/DATA.md says how parts are cut.
+ *
+ * CSV: part r holds the lines that start in the byte range
+ * [floor(r S / P), floor((r + 1) S / P)) of the file's S bytes; it reads
+ * that range plus the rest of its last line, and the file's first non-blank
+ * line, which decides the columns and the header (has_header -1 detects
+ * from that line in every part, so all parts agree). The header line is
+ * skipped by the part that holds it. Needs a file that can seek (a regular
+ * file; MLP_ERR_IO otherwise, for parts > 1). Arguments as for
+ * mlp_dataset_load_csv. */
+MLP_API mlp_status mlp_dataset_load_csv_part(mlp_dataset **out, const char *path,
+                                             int has_header, long label_column, int classes,
+                                             size_t part, size_t parts);
+/* IDX: part r holds the images [floor(r n / P), floor((r + 1) n / P)) of
+ * n, and their labels. An uncompressed file is read by seeking to them; a
+ * gzip-compressed one cannot seek, so it is decompressed from the start up
+ * to the part's last image (in constant memory, the bytes before the part
+ * are discarded): memory stays about 1/P, time does not. Truncation or
+ * trailing bytes are found by the last part (which reads to the end).
+ * Arguments as for mlp_dataset_load_idx. */
+MLP_API mlp_status mlp_dataset_load_idx_part(mlp_dataset **out, const char *images_path,
+                                             const char *labels_path, size_t part, size_t parts);
+/* Sets num_classes of a data set with class labels, for parts that must
+ * agree on it: MLP_ERR_ARGUMENT without class labels or above INT32_MAX,
+ * MLP_ERR_LABEL if a row's class is not below num_classes. Not while
+ * another thread uses ds. */
+MLP_API mlp_status mlp_dataset_set_num_classes(mlp_dataset *ds, size_t num_classes);
 MLP_API void mlp_dataset_destroy(mlp_dataset *ds);
 MLP_API size_t mlp_dataset_rows(const mlp_dataset *ds);
 MLP_API size_t mlp_dataset_cols(const mlp_dataset *ds);

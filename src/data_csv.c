@@ -1,6 +1,7 @@
 /* Numeric CSV. Numbers are parsed here rather than by strtod so that the
  * result never depends on the C locale (a German LC_NUMERIC would read
  * "0.5" as 0); NaN, Inf and hexadecimal forms are refused on purpose. */
+#include "data_csv_part.h"
 #include "dataset.h"
 
 #include <errno.h>
@@ -191,7 +192,23 @@ typedef struct csv_doc {
     size_t label;        /* the label's column when has_label */
     int has_label, classes, header;
     csv_field *fields;   /* ncols */
+    const char *skip;    /* the header line in buf, or NULL */
+    size_t part, parts;  /* parts > 1: buf is one part of the file */
+    size_t base;         /* the file offset of buf[0] */
 } csv_doc;
+
+/* Where a line is, for a message: its line number in the file, or within
+ * a part (whose earlier lines were never read) with its file offset. */
+static const char *csv_where(const csv_doc *d, size_t line_no, const char *line, char *tmp,
+                             size_t cap)
+{
+    if (d->parts > 1)
+        snprintf(tmp, cap, "line %zu of part %zu of %zu (byte %zu)", line_no, d->part, d->parts,
+                 d->base + (size_t)(line - d->buf));
+    else
+        snprintf(tmp, cap, "line %zu", line_no);
+    return tmp;
+}
 
 /* Pass 1: the column count from the first non-blank line, and an upper
  * bound on the rows (non-blank lines). */
@@ -228,40 +245,40 @@ static mlp_status csv_label_column(csv_doc *d, long label_column)
     return MLP_OK;
 }
 
-/* The header: given, or detected as a first line with a non-number. */
-static mlp_status csv_header(csv_doc *d, int has_header)
+/* The header: given, or detected as a first line with a non-number. The
+ * first non-blank line of buf is the file's: every part decides alike. */
+static void csv_header(csv_doc *d, int has_header)
 {
+    size_t pos = 0, len = 0, c;
+    const char *line = d->buf; /* pass 1 found a non-blank line */
+    double v;
+    while (csv_next_line(d->buf, d->size, &pos, &line, &len) && csv_blank(line, len)) {}
     d->header = has_header == 1;
     if (has_header == -1) {
-        size_t pos = 0, len = 0, c;
-        const char *line = d->buf; /* pass 1 found a non-blank line */
-        double v;
-        while (csv_next_line(d->buf, d->size, &pos, &line, &len) && csv_blank(line, len)) {}
         csv_split(line, len, d->fields, d->ncols);
         for (c = 0; c < d->ncols; c++)
             if (!csv_number(d->fields[c].s, d->fields[c].len, &v)) d->header = 1;
     }
-    if (d->header) d->rows--;
-    if (d->rows == 0) return mlp__fail(MLP_ERR_FORMAT, "%s: no data rows", d->path);
-    return MLP_OK;
+    if (d->header) d->skip = line;
 }
 
 /* Field c of line line_no as a finite float value; a class label must also
  * be a whole number in [0, 2^31 - 1). */
-static mlp_status csv_value(const csv_doc *d, size_t line_no, size_t c, double *v)
+static mlp_status csv_value(const csv_doc *d, size_t line_no, const char *line, size_t c,
+                            double *v)
 {
     const csv_field *f = &d->fields[c];
-    char tmp[32];
+    char tmp[32], at[96];
     if (!csv_number(f->s, f->len, v))
-        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is not a number", d->path,
-                         line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s, column %zu: '%s' is not a number", d->path,
+                         csv_where(d, line_no, line, at, sizeof at), c + 1, csv_show(f, tmp, sizeof tmp));
     if (!(fabs(*v) <= FLT_MAX))
-        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: '%s' is out of the float range",
-                         d->path, line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s, column %zu: '%s' is out of the float range",
+                         d->path, csv_where(d, line_no, line, at, sizeof at), c + 1, csv_show(f, tmp, sizeof tmp));
     if (d->has_label && c == d->label && d->classes &&
         (*v < 0 || *v != floor(*v) || *v > 2147483646.0))
-        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu, column %zu: class label '%s' is not an "
-                         "integer >= 0", d->path, line_no, c + 1, csv_show(f, tmp, sizeof tmp));
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s, column %zu: class label '%s' is not an "
+                         "integer >= 0", d->path, csv_where(d, line_no, line, at, sizeof at), c + 1, csv_show(f, tmp, sizeof tmp));
     return MLP_OK;
 }
 
@@ -271,14 +288,18 @@ static mlp_status csv_row(const csv_doc *d, const char *line, size_t len, size_t
 {
     size_t c, k = 0;
     long n = csv_split(line, len, d->fields, d->ncols);
+    char at[96];
     mlp_status st;
-    if (n < 0) return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: unterminated quote", d->path, line_no);
+    if (n < 0)
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s: unterminated quote", d->path,
+                         csv_where(d, line_no, line, at, sizeof at));
     if ((size_t)n != d->ncols)
-        return mlp__fail(MLP_ERR_FORMAT, "%s: line %zu: %ld columns, expected %zu (as on line %zu)",
-                         d->path, line_no, n, d->ncols, d->first_line);
+        return mlp__fail(MLP_ERR_FORMAT, "%s: %s: %ld columns, expected %zu (as on line %zu)",
+                         d->path, csv_where(d, line_no, line, at, sizeof at), n, d->ncols,
+                         d->first_line);
     for (c = 0; c < d->ncols; c++) {
         double v;
-        if ((st = csv_value(d, line_no, c, &v)) != MLP_OK) return st;
+        if ((st = csv_value(d, line_no, line, c, &v)) != MLP_OK) return st;
         if (d->has_label && c == d->label) {
             if (d->classes) {
                 ds->classes[r] = (int32_t)v;
@@ -301,11 +322,11 @@ static mlp_status csv_fill(const csv_doc *d, mlp_dataset *ds)
     mlp_status st;
     while (csv_next_line(d->buf, d->size, &pos, &line, &len)) {
         line_no++;
-        if (csv_blank(line, len) || (d->header && line_no == d->first_line)) continue;
+        if (csv_blank(line, len) || line == d->skip) continue;
         if ((st = csv_row(d, line, len, line_no, ds, r, &max_class)) != MLP_OK) return st;
         r++;
     }
-    if (d->classes && d->has_label) ds->num_classes = max_class + 1;
+    if (d->classes && d->has_label && r > 0) ds->num_classes = max_class + 1;
     return MLP_OK;
 }
 
@@ -344,7 +365,12 @@ mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_hea
         st = mlp__fail(MLP_ERR_NOMEM, "%s: %zu columns", path, d.ncols);
         goto done;
     }
-    if ((st = csv_header(&d, has_header)) != MLP_OK) goto done;
+    csv_header(&d, has_header);
+    if (d.header) d.rows--;
+    if (d.rows == 0) {
+        st = mlp__fail(MLP_ERR_FORMAT, "%s: no data rows", path);
+        goto done;
+    }
     st = mlp__dataset_new(d.rows, d.ncols - (size_t)d.has_label, d.has_label && classes,
                           d.has_label && !classes ? 1 : 0, &ds);
     if (st != MLP_OK || (st = csv_fill(&d, ds)) != MLP_OK) goto done;
@@ -355,5 +381,81 @@ done:
     mlp__free(buf);
     mlp__free(d.fields);
     mlp_dataset_destroy(ds);
+    return st;
+}
+
+/* The shape and header from the file's first non-blank line (p->head),
+ * then the rows of the part's own lines. */
+static mlp_status csv_part_parse(csv_doc *d, const mlp__csv_part *p, int has_header,
+                                 long label_column, mlp_dataset **out)
+{
+    size_t bytes, head_at;
+    mlp_status st;
+
+    d->buf = p->head;
+    d->size = p->head_len;
+    if ((st = csv_shape(d)) != MLP_OK || (st = csv_label_column(d, label_column)) != MLP_OK)
+        return st;
+    d->first_line = p->head_line;
+    d->fields = mlp__mul_ok(d->ncols, sizeof *d->fields, &bytes) ? mlp__malloc(bytes) : NULL;
+    if (d->fields == NULL) return mlp__fail(MLP_ERR_NOMEM, "%s: %zu columns", d->path, d->ncols);
+    csv_header(d, has_header);
+
+    /* The part's own lines; the header line only where this part holds it. */
+    d->buf = p->buf;
+    d->size = p->size;
+    d->base = p->base;
+    d->rows = 0;
+    d->skip = NULL;
+    head_at = p->head_off - p->base;
+    if (d->header && p->head_off >= p->base && head_at < p->size) d->skip = p->buf + head_at;
+    if (p->size > 0 && (st = csv_shape(d)) != MLP_OK) return st;
+    if (d->skip != NULL) d->rows--;
+    st = mlp__dataset_new_rows(d->rows, d->ncols - (size_t)d->has_label,
+                               d->has_label && d->classes, d->has_label && !d->classes ? 1 : 0,
+                               out);
+    if (st != MLP_OK) return st;
+    if ((st = csv_fill(d, *out)) != MLP_OK) {
+        mlp_dataset_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+mlp_status mlp_dataset_load_csv_part(mlp_dataset **out, const char *path, int has_header,
+                                     long label_column, int classes, size_t part, size_t parts)
+{
+    mlp__csv_part p;
+    csv_doc d;
+    mlp_dataset *ds = NULL;
+    mlp_status st;
+
+    MLP__CHECK_NULL(out);
+    MLP__CHECK_NULL(path);
+    if (parts == 0 || part >= parts)
+        return mlp__fail(MLP_ERR_ARGUMENT, "part %zu of %zu (0 <= part < parts)", part, parts);
+    if (parts == 1) return mlp_dataset_load_csv(out, path, has_header, label_column, classes);
+    if (has_header < -1 || has_header > 1)
+        return mlp__fail(MLP_ERR_ARGUMENT, "has_header is %d (1, 0 or -1)", has_header);
+    if (label_column < -2)
+        return mlp__fail(MLP_ERR_ARGUMENT, "label_column is %ld (>= 0, -1 last, -2 none)",
+                         label_column);
+    if ((st = mlp__csv_part_read(path, part, parts, &p)) != MLP_OK) return st;
+    memset(&d, 0, sizeof d);
+    d.path = path;
+    d.has_label = label_column != -2;
+    d.classes = classes;
+    d.part = part;
+    d.parts = parts;
+    if (p.head == NULL)
+        st = mlp__fail(MLP_ERR_FORMAT, "%s: empty file", path);
+    else if (memchr(p.head, '\0', p.head_len) != NULL ||
+             (p.size > 0 && memchr(p.buf, '\0', p.size) != NULL))
+        st = mlp__fail(MLP_ERR_FORMAT, "%s: binary data (a NUL byte) in a CSV file", path);
+    else
+        st = csv_part_parse(&d, &p, has_header, label_column, &ds);
+    if (st == MLP_OK) *out = ds;
+    mlp__free(d.fields);
+    mlp__csv_part_free(&p);
     return st;
 }

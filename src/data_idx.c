@@ -98,7 +98,15 @@ static mlp_status idx_open(idx_file *f, const char *path, const char *kind, size
 /* Reads exactly len payload bytes into a new buffer, growing it as data
  * actually arrives so that a header claiming a huge size costs nothing
  * before the truncation is found; then insists on end of file. */
+static mlp_status idx_payload_n(idx_file *f, size_t len, int check_end, unsigned char **out);
+
 static mlp_status idx_payload(idx_file *f, size_t len, unsigned char **out)
+{
+    return idx_payload_n(f, len, 1, out);
+}
+
+/* The same; with check_end == 0 the stream may go on after len bytes. */
+static mlp_status idx_payload_n(idx_file *f, size_t len, int check_end, unsigned char **out)
 {
     unsigned char *buf = NULL;
     size_t cap = 0, have = 0;
@@ -133,7 +141,7 @@ static mlp_status idx_payload(idx_file *f, size_t len, unsigned char **out)
         return mlp__fail(MLP_ERR_FORMAT, "%s: truncated: %zu of %zu data bytes", f->path, have,
                          len);
     }
-    got = idx_read(f->gz, &extra, 1);
+    got = check_end ? idx_read(f->gz, &extra, 1) : 0;
     if (got != 0) {
         mlp__free(buf);
         if (got < 0) return idx_gz_error(f, "the end of the data");
@@ -195,6 +203,93 @@ mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
         }
         ds->num_classes = max_class + 1;
     }
+    *out = ds;
+    ds = NULL;
+
+done:
+    mlp__free(pix);
+    mlp__free(lbl);
+    idx_close(&img);
+    idx_close(&lab);
+    mlp_dataset_destroy(ds);
+    return st;
+}
+
+/* Items [lo, hi) of f's count into *out (NULL when none). Seeking in a
+ * plain file is a seek; in a gzip one zlib decompresses and discards. The
+ * last part reads to the end, at least one byte, so that truncation and
+ * trailing bytes fail a part as they fail the whole load. */
+static mlp_status idx_range(idx_file *f, size_t lo, size_t hi, int last, unsigned char **out)
+{
+    size_t head = 4 + 4 * f->ndim, a = lo * f->item, len = (hi - lo) * f->item;
+    int probe = last && len == 0;
+    mlp_status st;
+
+    *out = NULL;
+    if (!last && len == 0) return MLP_OK;
+    if (probe) {
+        a = f->count * f->item - 1;
+        len = 1;
+    }
+    if (a > 0 && gzseek(f->gz, (z_off_t)(head + a), SEEK_SET) < 0)
+        return idx_gz_error(f, "up to the part");
+    st = idx_payload_n(f, len, last, out);
+    if (st == MLP_OK && probe) {
+        mlp__free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
+/* Both headers, checked as the whole load checks them. */
+static mlp_status idx_open_pair(idx_file *img, idx_file *lab, const char *images_path,
+                                const char *labels_path)
+{
+    size_t n_bytes;
+    mlp_status st = idx_open(img, images_path, "images", 2, 3);
+    if (st != MLP_OK) return st;
+    if (labels_path != NULL) {
+        st = idx_open(lab, labels_path, "labels", 1, 1);
+        if (st != MLP_OK) return st;
+        if (lab->count != img->count)
+            return mlp__fail(MLP_ERR_FORMAT, "%s holds %zu labels but %s holds %zu images",
+                             labels_path, lab->count, images_path, img->count);
+    }
+    if (!mlp__mul_ok(img->count, img->item, &n_bytes))
+        return mlp__fail(MLP_ERR_SIZE, "%s: %zu x %zu bytes overflow", images_path, img->count,
+                         img->item);
+    return MLP_OK;
+}
+
+mlp_status mlp_dataset_load_idx_part(mlp_dataset **out, const char *images_path,
+                                     const char *labels_path, size_t part, size_t parts)
+{
+    idx_file img = {0}, lab = {0};
+    unsigned char *pix = NULL, *lbl = NULL;
+    mlp_dataset *ds = NULL;
+    size_t lo, hi, i, max_class = 0;
+    int last = part + 1 == parts;
+    mlp_status st;
+
+    MLP__CHECK_NULL(out);
+    MLP__CHECK_NULL(images_path);
+    if (parts == 0 || part >= parts)
+        return mlp__fail(MLP_ERR_ARGUMENT, "part %zu of %zu (0 <= part < parts)", part, parts);
+    if (parts == 1) return mlp_dataset_load_idx(out, images_path, labels_path);
+    if ((st = idx_open_pair(&img, &lab, images_path, labels_path)) != MLP_OK) goto done;
+    /* floor(r n / P) without overflowing r n */
+    lo = img.count / parts * part + img.count % parts * part / parts;
+    hi = img.count / parts * (part + 1) + img.count % parts * (part + 1) / parts;
+    if ((st = idx_range(&img, lo, hi, last, &pix)) != MLP_OK) goto done;
+    if (labels_path != NULL && (st = idx_range(&lab, lo, hi, last, &lbl)) != MLP_OK) goto done;
+    st = mlp__dataset_new_rows(hi - lo, img.item, labels_path != NULL, 0, &ds);
+    if (st != MLP_OK) goto done;
+    for (i = 0; i < (hi - lo) * img.item; i++) ds->features[i] = (float)pix[i];
+    for (i = 0; lbl != NULL && i < hi - lo; i++) {
+        ds->classes[i] = lbl[i];
+        if (lbl[i] > max_class) max_class = lbl[i];
+    }
+    if (labels_path != NULL && hi > lo) ds->num_classes = max_class + 1;
     *out = ds;
     ds = NULL;
 

@@ -43,6 +43,34 @@ nomem:
     return mlp__fail(MLP_ERR_NOMEM, "data set of %zu rows x %zu columns", rows, cols);
 }
 
+mlp_status mlp__dataset_new_rows(size_t rows, size_t cols, int with_classes, size_t target_cols,
+                                 mlp_dataset **out)
+{
+    mlp_status st;
+    if (rows > 0) return mlp__dataset_new(rows, cols, with_classes, target_cols, out);
+    /* Room for one row keeps every accessor's pointer valid and non-NULL. */
+    st = mlp__dataset_new(1, cols, with_classes, target_cols, out);
+    if (st == MLP_OK) (*out)->rows = 0;
+    return st;
+}
+
+mlp_status mlp_dataset_set_num_classes(mlp_dataset *ds, size_t num_classes)
+{
+    size_t i;
+    MLP__CHECK_NULL(ds);
+    if (ds->classes == NULL)
+        return mlp__fail(MLP_ERR_ARGUMENT, "the data set has no class labels");
+    if (num_classes > (size_t)INT32_MAX)
+        return mlp__fail(MLP_ERR_ARGUMENT, "num_classes %zu exceeds %ld", num_classes,
+                         (long)INT32_MAX);
+    for (i = 0; i < ds->rows; i++)
+        if ((size_t)ds->classes[i] >= num_classes)
+            return mlp__fail(MLP_ERR_LABEL, "row %zu has class %ld, not below num_classes %zu", i,
+                             (long)ds->classes[i], num_classes);
+    ds->num_classes = num_classes;
+    return MLP_OK;
+}
+
 void mlp_dataset_destroy(mlp_dataset *ds)
 {
     if (ds == NULL) return;
