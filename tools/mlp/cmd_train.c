@@ -502,7 +502,7 @@ static void print_summary(const train_run *r)
     size_t i;
     if (r->w.mpi && a->shard)
         printf("processes: %d, sharded: each reads and shuffles its own part of the training "
-               "rows; a batch of %zu is the sum of theirs\n", r->w.size, a->batch);
+               "rows and gives its share of every batch of %zu\n", r->w.size, a->batch);
     else if (r->w.mpi)
         printf("processes: %d, replicated: each reads every training row and trains on its slice "
                "of each batch of %zu\n", r->w.size, a->batch);
