@@ -28,6 +28,7 @@ MPIEXEC_FLAGS = shlex.split(os.environ.get("MPIEXEC_FLAGS", "--oversubscribe"))
 # speed figure; the margin covers a loaded machine's start-up of mpirun.
 FAULT_LIMIT_S = 30.0
 
+NO_OUT = ["-o", "none", "--curve-csv", "none", "--plot", "none"]
 SMALL = ["--hidden", "16", "--batch-size", "32", "--dropout", "0", "--input-dropout", "0",
          "--threads", "1"]
 
@@ -67,6 +68,12 @@ def write_csv(path, n, cols=6, seed=0, header=True):
     lines += [",".join("%.5f" % v for v in row) + ",%d" % c for row, c in zip(X, y)]
     path.write_text("\n".join(lines) + "\n")
     return lines
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path, monkeypatch):
+    """Whatever a run writes beside itself lands in a temporary folder."""
+    monkeypatch.chdir(tmp_path)
 
 
 def flat(net):
@@ -200,7 +207,7 @@ def shard_file(data, name, n, bad_line):
 @pytest.mark.parametrize("np_", [2, 3])
 def test_malformed_row_in_last_shard(data, np_):
     line = shard_file(data, "malformed.csv", 400, "1.0,2.0,oops,4,5,6,1")
-    args = ["--data", str(data / "malformed.csv"), *SMALL, "--shard", "-o", "none", "--epochs", "2"]
+    args = ["--data", str(data / "malformed.csv"), *SMALL, "--shard", *NO_OUT, "--epochs", "2"]
     t0 = time.monotonic()
     rc, so, se = mpirun(np_, args, timeout=FAULT_LIMIT_S + 60)
     assert_fault(rc, se, time.monotonic() - t0, np_ - 1, "'oops' is not a number")
@@ -209,7 +216,7 @@ def test_malformed_row_in_last_shard(data, np_):
 
 def test_nan_in_rank1_shard(data):
     shard_file(data, "nan.csv", 400, "1.0,nan,3.0,4,5,6,1")
-    args = ["--data", str(data / "nan.csv"), *SMALL, "--shard", "-o", "none", "--epochs", "2"]
+    args = ["--data", str(data / "nan.csv"), *SMALL, "--shard", *NO_OUT, "--epochs", "2"]
     t0 = time.monotonic()
     rc, so, se = mpirun(2, args, timeout=FAULT_LIMIT_S + 60)
     assert_fault(rc, se, time.monotonic() - t0, 1, "'nan' is not a number")
@@ -287,3 +294,20 @@ def test_sigkill_mid_epoch(data, tmp_path):
             open("/proc/%d/stat" % pid).read().split()[2] == "Z"
     se = err.read_text()
     assert "rank 1" in se and "signal 9" in se, se
+
+
+# ---- the sharded mode's accuracy ---------------------------------------------
+
+def test_fashion_sharded_matches_replicated(tmp_path):
+    """Fashion-MNIST (Debian's dataset-fashion-mnist, scripts/deps.sh), a short
+    run of the default recipe on a smaller network: the sharded mode's test
+    accuracy within 0.5 points of the replicated mode's."""
+    args = ["--hidden", "128", "--epochs", "2", "--threads", "1", *NO_OUT]
+    acc = {}
+    for mode in ([], ["--shard"]):
+        rc, so, se = mpirun(2, args + mode)
+        assert rc == 0, se
+        assert ("sharded" if mode else "replicated") in so
+        acc[bool(mode)] = float(so.split("test accuracy: ")[1].split("%")[0])
+    assert acc[False] > 80.0, acc
+    assert abs(acc[True] - acc[False]) <= 0.5, acc

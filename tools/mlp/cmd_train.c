@@ -689,9 +689,13 @@ static int train_in_world(train_run *r, int argc, char **argv)
                       "when a test set is known. Without --data it trains on Fashion-MNIST with\n"
                       "the project's best defaults.\n\n"
                       "Under `mpirun -np N` (or Slurm's srun) N processes train one model\n"
-                      "data-parallel, as one process would with the same batch size: each\n"
-                      "reads the whole training set, or with --shard only its part of it.\n"
-                      "Rank 0 alone prints and writes the model and the curves.", opts);
+                      "data-parallel. Each reads the whole training set and trains on its\n"
+                      "slice of every batch: the model one process trains with the same\n"
+                      "batch size. With --shard each reads only its part of the rows and\n"
+                      "holds out --validation of them (validation loss and accuracy are\n"
+                      "summed over all processes). Rank 0 alone prints, reads\n"
+                      "and scores the test set, and writes the model and the curves; a\n"
+                      "process that fails ends the job, naming its rank.", opts);
         return 0;
     }
     if (r->w.rank != 0) r->a.quiet = 1;
