@@ -2,7 +2,8 @@
  * has_header (-1, 0, 1), the label column (-2, -1, 0, 1, 2, 3 or far out)
  * and the class mode (0, 1); the rest is the file. A failure is a known
  * status that leaves *out alone; a data set that loads is consistent
- * (fuzz/api_check.c). tests/fuzz_replay.c runs it over tests/corpus_csv/. */
+ * (fuzz/api_check.c); its parts 1 + (byte 0 >> 3) % 5 concatenate to it
+ * (fuzz/data_parts.c). tests/fuzz_replay.c runs it over tests/corpus_csv/. */
 #define _POSIX_C_SOURCE 200809L
 #include "data_files.h"
 #include "fuzz_common.h"
@@ -12,6 +13,19 @@
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct csv_call {
+    const char *path;
+    int has_header, classes;
+    long label;
+} csv_call;
+
+static mlp_status load_part(mlp_dataset **out, const void *args, size_t part, size_t parts)
+{
+    const csv_call *c = args;
+    return mlp_dataset_load_csv_part(out, c->path, c->has_header, c->label, c->classes, part,
+                                     parts);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,6 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fz_write_file(path, data + 2, size - 2, 0, 0) != 0) api_fail("write", path);
     st = mlp_dataset_load_csv(&ds, path, has_header, label, classes);
     api_status(st, "mlp_dataset_load_csv");
+    {
+        csv_call c;
+        c.path = path;
+        c.has_header = has_header;
+        c.classes = classes;
+        c.label = label;
+        api_check_parts(st == MLP_OK ? ds : NULL, st, load_part, &c, 1 + (size_t)(data[0] >> 3) % 5,
+                        "mlp_dataset_load_csv_part");
+    }
     if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
         fprintf(stderr, "%s %s\n", mlp_status_name(st), mlp_last_error());
     if (st != MLP_OK) {

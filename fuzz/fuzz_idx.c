@@ -4,7 +4,8 @@
  * bombs whose header claims far more than arrives (fuzz/data_files.c).
  * A failure is a known status that leaves *out alone; a data set that
  * loads is consistent, with pixels in 0..255 and classes below 256.
- * tests/fuzz_replay.c runs it over tests/corpus_idx/. */
+ * Its parts (2 to 6, from the input's length) concatenate to it
+ * (fuzz/data_parts.c). tests/fuzz_replay.c runs it over tests/corpus_idx/. */
 #define _POSIX_C_SOURCE 200809L
 #include "data_files.h"
 #include "fuzz_common.h"
@@ -14,6 +15,12 @@
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static mlp_status load_part(mlp_dataset **out, const void *args, size_t part, size_t parts)
+{
+    const char *const *paths = args;
+    return mlp_dataset_load_idx_part(out, paths[0], paths[1], part, parts);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,6 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_idx_files(data, size, images, labels, &has_labels);
     st = mlp_dataset_load_idx(&ds, images, has_labels ? labels : NULL);
     api_status(st, "mlp_dataset_load_idx");
+    {
+        const char *paths[2];
+        paths[0] = images;
+        paths[1] = has_labels ? labels : NULL;
+        api_check_parts(st == MLP_OK ? ds : NULL, st, load_part, paths, 2 + size % 5,
+                        "mlp_dataset_load_idx_part");
+    }
     if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
         fprintf(stderr, "%s %s\n", mlp_status_name(st), mlp_last_error());
     if (st != MLP_OK) {

@@ -46,12 +46,23 @@ nomem:
 mlp_status mlp__dataset_new_rows(size_t rows, size_t cols, int with_classes, size_t target_cols,
                                  mlp_dataset **out)
 {
+    mlp_dataset *ds = NULL;
     mlp_status st;
     if (rows > 0) return mlp__dataset_new(rows, cols, with_classes, target_cols, out);
-    /* Room for one row keeps every accessor's pointer valid and non-NULL. */
-    st = mlp__dataset_new(1, cols, with_classes, target_cols, out);
-    if (st == MLP_OK) (*out)->rows = 0;
-    return st;
+    /* Checks the shape as for one row, then holds one element per array, not
+     * a row: a header may claim rows of any width, and no data confirmed it. */
+    st = mlp__dataset_new(1, 1, with_classes, target_cols > 0, &ds);
+    if (st != MLP_OK) return st;
+    if (cols == 0 || cols > MLP_MAX_DIM || target_cols > MLP_MAX_DIM) {
+        mlp_dataset_destroy(ds);
+        return mlp__fail(MLP_ERR_SIZE, "data set of 0 rows x %zu columns (limit %zu)", cols,
+                         MLP_MAX_DIM);
+    }
+    ds->rows = 0;
+    ds->cols = cols;
+    ds->target_cols = target_cols;
+    *out = ds;
+    return MLP_OK;
 }
 
 mlp_status mlp_dataset_set_num_classes(mlp_dataset *ds, size_t num_classes)

@@ -21,7 +21,7 @@ MLP__HIDDEN mlp_status mlp__dataset_new(size_t rows, size_t cols, int with_class
                                         size_t target_cols, mlp_dataset **out);
 
 /* The same, but rows may be 0 (an empty part of a file): the arrays then
- * hold room for one row so that no accessor returns NULL. */
+ * hold one element each, so that no accessor returns NULL. */
 MLP__HIDDEN mlp_status mlp__dataset_new_rows(size_t rows, size_t cols, int with_classes,
                                              size_t target_cols, mlp_dataset **out);
 

@@ -16,10 +16,12 @@ def _take(ds):
         X = np.ctypeslib.as_array(lib.mlp_dataset_features(ds), shape=(rows, cols)).copy() \
             if rows * cols else np.empty((rows, cols), np.float32)
         cp = lib.mlp_dataset_classes(ds)
-        y = np.ctypeslib.as_array(cp, shape=(rows,)).copy() if cp and rows else None
+        y = (np.ctypeslib.as_array(cp, shape=(rows,)).copy() if rows else np.empty(0, np.int32)) \
+            if cp else None
         vp = lib.mlp_dataset_values(ds)
         tc = lib.mlp_dataset_target_cols(ds)
-        v = np.ctypeslib.as_array(vp, shape=(rows, tc)).copy() if vp and rows and tc else None
+        v = (np.ctypeslib.as_array(vp, shape=(rows, tc)).copy() if rows
+             else np.empty((0, tc), np.float32)) if vp and tc else None
         return X, y, v
     finally:
         lib.mlp_dataset_destroy(ds)
@@ -29,22 +31,42 @@ def _path(p):
     return None if p is None else os.fsencode(os.fspath(p))
 
 
-def load_idx(images_path, labels_path=None):
+def _part(part, parts):
+    """part and parts as checked ints: 0 <= part < parts."""
+    part, parts = int(part), int(parts)
+    if parts < 1 or not 0 <= part < parts:
+        raise ValueError(f"part {part} of {parts}: needs 0 <= part < parts")
+    return part, parts
+
+
+def load_idx(images_path, labels_path=None, *, part=0, parts=1):
     """(X, y): IDX images (gzip or not) as float32 rows of raw pixel values
-    0..255, and int32 labels (None without labels_path)."""
+    0..255, and int32 labels (None without labels_path).
+
+    part, parts: load only images [part*n//parts, (part+1)*n//parts) of n,
+    with memory about 1/parts of the whole load (docs/DATA.md); the parts in
+    order concatenate to the whole. A part may hold no rows."""
+    part, parts = _part(part, parts)
     ds = ctypes.c_void_p()
-    check(lib.mlp_dataset_load_idx(ctypes.byref(ds), _path(images_path), _path(labels_path)))
+    check(lib.mlp_dataset_load_idx_part(ctypes.byref(ds), _path(images_path),
+                                        _path(labels_path), part, parts))
     X, y, _ = _take(ds.value)
     return X, y
 
 
-def load_csv(path, has_header=-1, label_column=-1, classes=True):
+def load_csv(path, has_header=-1, label_column=-1, classes=True, *, part=0, parts=1):
     """(X, y) from a numeric CSV: y holds int32 classes (classes=True) or float
     values from label_column (-1 = last, None = no target: y is None).
-    has_header: True, False or -1 to detect."""
+    has_header: True, False or -1 to detect.
+
+    part, parts: load only the lines that start in bytes
+    [part*S//parts, (part+1)*S//parts) of the file's S bytes, with memory
+    about 1/parts of the whole load (docs/DATA.md); the parts in order
+    concatenate to the whole. A part may hold no rows."""
+    part, parts = _part(part, parts)
     ds = ctypes.c_void_p()
     col = -2 if label_column is None else int(label_column)
-    check(lib.mlp_dataset_load_csv(ctypes.byref(ds), _path(path), int(has_header), col,
-                                   1 if classes else 0))
+    check(lib.mlp_dataset_load_csv_part(ctypes.byref(ds), _path(path), int(has_header), col,
+                                        1 if classes else 0, part, parts))
     X, y, v = _take(ds.value)
     return X, (y if classes else (v[:, 0] if v is not None and v.shape[1] == 1 else v))

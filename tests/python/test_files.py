@@ -124,3 +124,35 @@ def test_data_readers(tmp):
         f.write("1,2\n3,x\n")
     with pytest.raises(mlp.MLPError):
         mlp.load_csv(os.path.join(tmp, "bad.csv"))
+
+
+def test_data_readers_parts(tmp):
+    """part=/parts=: the parts in order concatenate to the whole load."""
+    import gzip
+    path = os.path.join(tmp, "p.csv")
+    with open(path, "w") as f:
+        f.write("a,b,label\r\n" + "".join(f"{i},{i * 0.5},{i % 3}\r\n" for i in range(7)))
+    X, y = mlp.load_csv(path)
+    for parts in range(1, 10):
+        got = [mlp.load_csv(path, part=r, parts=parts) for r in range(parts)]
+        np.testing.assert_array_equal(np.vstack([g[0] for g in got]), X)
+        np.testing.assert_array_equal(np.concatenate([g[1] for g in got]), y)
+        assert all(g[1].dtype == np.int32 and g[0].shape[1] == 2 for g in got)
+    Xv, v = mlp.load_csv(path, classes=False, part=0, parts=2)
+    assert v.dtype == np.float32 and len(v) == len(Xv) > 0
+    img = os.path.join(tmp, "img.gz")
+    lab = os.path.join(tmp, "lab")
+    with gzip.open(img, "wb") as f:
+        f.write(bytes([0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 2, 0, 0, 0, 1]) + bytes(range(10)))
+    with open(lab, "wb") as f:
+        f.write(bytes([0, 0, 8, 1, 0, 0, 0, 5]) + bytes([1, 0, 4, 2, 3]))
+    X, y = mlp.load_idx(img, lab)
+    for parts in range(1, 8):
+        got = [mlp.load_idx(img, lab, part=r, parts=parts) for r in range(parts)]
+        np.testing.assert_array_equal(np.vstack([g[0] for g in got]), X)
+        np.testing.assert_array_equal(np.concatenate([g[1] for g in got]), y)
+    for bad in [dict(part=2, parts=2), dict(part=-1, parts=2), dict(part=0, parts=0)]:
+        with pytest.raises(ValueError):
+            mlp.load_csv(path, **bad)
+        with pytest.raises(ValueError):
+            mlp.load_idx(img, **bad)
