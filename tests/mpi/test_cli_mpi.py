@@ -8,10 +8,14 @@ temporary folders. Different processes get different arguments through
 mpirun's MPMD syntax (`-np 1 A : -np 1 B`), so no test hook is needed in the
 program.
 """
+import gzip
 import os
 import shlex
+import struct
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 
 import numpy as np
@@ -47,17 +51,44 @@ def mpirun(np_, args, timeout=600):
     return p.returncode, p.stdout, p.stderr
 
 
-def mpmd(args_per_rank, timeout=FAULT_LIMIT_S + 60):
-    """One process per argument list (rank k gets args_per_rank[k]);
-    returns (rc, stdout, stderr, elapsed seconds)."""
+def run_fault(cmd, timeout=600):
+    """Runs a job expected to fail; returns (rc, stdout, stderr, seconds
+    from the first line on stderr, the first process's report of its
+    failure, to the end of the whole job)."""
+    with tempfile.TemporaryFile("w+") as out:
+        job = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True, env=env())
+        first, lines = [], []
+
+        def read():
+            for line in job.stderr:
+                if not first:
+                    first.append(time.monotonic())
+                lines.append(line)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            rc = job.wait(timeout=timeout)
+        finally:
+            if job.poll() is None:
+                job.kill()
+                job.wait()
+        end = time.monotonic()
+        reader.join()
+        out.seek(0)
+        return rc, out.read(), "".join(lines), end - (first[0] if first else end)
+
+
+def mpmd(args_per_rank, wrap=None):
+    """One process per argument list (rank k gets args_per_rank[k]); wrap
+    maps rank 1's command to another (a shell with a limit)."""
     cmd = [MPIEXEC, *MPIEXEC_FLAGS]
     for k, args in enumerate(args_per_rank):
         if k:
             cmd.append(":")
-        cmd += ["-np", "1", CLI, "train", *args]
-    t0 = time.monotonic()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env())
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - t0
+        one = [CLI, "train", *args]
+        cmd += ["-np", "1", *(wrap(one) if wrap and k == 1 else one)]
+    return run_fault(cmd)
 
 
 def write_csv(path, n, cols=6, seed=0, header=True):
@@ -206,20 +237,18 @@ def shard_file(data, name, n, bad_line):
 
 @pytest.mark.parametrize("np_", [2, 3])
 def test_malformed_row_in_last_shard(data, np_):
-    line = shard_file(data, "malformed.csv", 400, "1.0,2.0,oops,4,5,6,1")
+    shard_file(data, "malformed.csv", 400, "1.0,2.0,oops,4,5,6,1")
     args = ["--data", str(data / "malformed.csv"), *SMALL, "--shard", *NO_OUT, "--epochs", "2"]
-    t0 = time.monotonic()
-    rc, so, se = mpirun(np_, args, timeout=FAULT_LIMIT_S + 60)
-    assert_fault(rc, se, time.monotonic() - t0, np_ - 1, "'oops' is not a number")
+    rc, so, se, t = run_fault([MPIEXEC, *MPIEXEC_FLAGS, "-np", str(np_), CLI, "train", *args])
+    assert_fault(rc, se, t, np_ - 1, "'oops' is not a number")
     assert "training:" not in so
 
 
 def test_nan_in_rank1_shard(data):
     shard_file(data, "nan.csv", 400, "1.0,nan,3.0,4,5,6,1")
     args = ["--data", str(data / "nan.csv"), *SMALL, "--shard", *NO_OUT, "--epochs", "2"]
-    t0 = time.monotonic()
-    rc, so, se = mpirun(2, args, timeout=FAULT_LIMIT_S + 60)
-    assert_fault(rc, se, time.monotonic() - t0, 1, "'nan' is not a number")
+    rc, so, se, t = run_fault([MPIEXEC, *MPIEXEC_FLAGS, "-np", "2", CLI, "train", *args])
+    assert_fault(rc, se, t, 1, "'nan' is not a number")
 
 
 def test_column_count_disagrees(data):
@@ -237,6 +266,28 @@ def test_network_shape_disagrees(data):
     assert rc != 0 and t < FAULT_LIMIT_S
     assert "disagree on the network's shape" in se, se
     assert "epoch 1/" not in so
+
+
+def test_out_of_memory_on_rank1(data, tmp_path):
+    """Rank 1 runs under a 1.2 GB address-space limit (a few hundred MB
+    above what a process of this job maps) and is given an IDX file of
+    40000 images of 100 x 100 pixels: 400 MB of bytes, 1.6 GB as floats,
+    gzip-compressed to a few MB. Rank 0 reads the small CSV."""
+    n, side = 40000, 100
+    with gzip.open(tmp_path / "images.gz", "wb", compresslevel=1) as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, n, side, side))
+        zeros = bytes(side * side * 1000)
+        for _ in range(n // 1000):
+            f.write(zeros)
+    with gzip.open(tmp_path / "labels.gz", "wb") as f:
+        f.write(struct.pack(">BBBBI", 0, 0, 8, 1, n) + bytes(n))
+    good = train_args(data, data / "oom.mlp", "--epochs", "2")
+    big = ["--data", str(tmp_path / "images.gz"), "--labels", str(tmp_path / "labels.gz"), *SMALL,
+           "-o", str(data / "oom.mlp"), "--epochs", "2"]
+    limited = lambda cmd: ["sh", "-c", 'ulimit -v 1200000 && exec "$@"', "sh", *cmd]
+    rc, so, se, t = mpmd([good, big], wrap=limited)
+    assert_fault(rc, se, t, 1, "out of memory")
+    assert "training:" not in so
 
 
 def rank_pids(marker, rank):

@@ -34,6 +34,10 @@ int cli_lib_error(const char *cmd, const char *what, mlp_status st)
 {
     const char *detail = mlp_last_error();
     if (detail == NULL || *detail == '\0') detail = mlp_strerror(st);
+    /* The library's detail says what could not be allocated, not that
+     * memory ran out. */
+    if (st == MLP_ERR_NOMEM && strstr(detail, "memory") == NULL)
+        return cli_error(CLI_FAIL, cmd, "%s: out of memory (%s)", what, detail);
     return cli_error(CLI_FAIL, cmd, "%s: %s", what, detail);
 }
 
