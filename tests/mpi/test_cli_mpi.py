@@ -259,13 +259,29 @@ def test_column_count_disagrees(data):
     assert_fault(rc, se, t, 1, "5 features per row, but 6 on rank 0")
 
 
-def test_network_shape_disagrees(data):
-    good = train_args(data, data / "s.mlp", "--epochs", "2")
-    bad = [a if a != "16" else "17" for a in good]
+@pytest.mark.parametrize("change,what", [(("16", "17"), "the network's shape"),
+                                         (("0.002", "0.003"), "the trainer options")])
+def test_processes_disagree(data, change, what):
+    good = train_args(data, data / "s.mlp", "--epochs", "2", "--lr", "0.002")
+    bad = [a if a != change[0] else change[1] for a in good]
     rc, so, se, t = mpmd([good, bad])
     assert rc != 0 and t < FAULT_LIMIT_S
-    assert "disagree on the network's shape" in se, se
+    assert any("rank 1" in l and "disagree on " + what in l for l in se.splitlines()), se
     assert "epoch 1/" not in so
+
+
+def test_sharded_classes_agree(data):
+    """Class 2 only in the last part: every process builds 3 outputs."""
+    lines = write_csv(data / "classes.csv", 400, seed=7)
+    rows = sorted(lines[1:], key=lambda l: l.endswith(",2"))
+    assert rows[-1].endswith(",2") and not rows[len(rows) // 2].endswith(",2")
+    (data / "classes.csv").write_text("\n".join([lines[0]] + rows) + "\n")
+    out = data / "classes.mlp"
+    rc, so, se = mpirun(2, ["--data", str(data / "classes.csv"), *SMALL, "--shard", "--epochs",
+                            "2", "-o", str(out)])
+    assert rc == 0, se
+    assert "400 rows x 6 features, 3 classes" in so
+    assert mlp.Network.load(str(out)).get_params()[-1][1].shape == (3,)
 
 
 def test_out_of_memory_on_rank1(data, tmp_path):
