@@ -196,6 +196,22 @@ def test_sharded_trains(data):
     assert mlp.Network.load(str(out)) is not None
 
 
+@pytest.mark.parametrize("kind", ["standard", "minmax"])
+def test_sharded_scaling_is_the_whole_sets(data, kind):
+    """The input scaling that a sharded run saves is fitted over every
+    part's rows: the one that one process fits on the whole file."""
+    whole = mlp.Network([6, 16, 3], ["relu", "identity"])
+    X, _ = mlp.load_csv(str(data / "train.csv"))
+    whole.fit_input_scaling(X, kind)
+    out = data / ("scaled-%s.mlp" % kind)
+    rc, so, se = mpirun(3, ["--data", str(data / "train.csv"), *SMALL, "--shard", "--epochs", "1",
+                            "--scale", kind, "-o", str(out)])
+    assert rc == 0, se
+    got = mlp.Network.load(str(out)).input_scaling
+    for a, b in zip(got, whole.input_scaling):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
 def test_without_launcher_no_mpi(data, tmp_path):
     """Run directly, the program never initialises MPI: no rank in its
     messages, no processes line."""
