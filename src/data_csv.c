@@ -214,7 +214,8 @@ static const char *csv_where(const csv_doc *d, size_t line_no, const char *line,
  * bound on the rows (non-blank lines). */
 static mlp_status csv_shape(csv_doc *d)
 {
-    size_t pos = 0, len, line_no = 0;
+    /* A part's first line, read alone, keeps its line number in the file. */
+    size_t pos = 0, len, line_no = d->ncols == 0 && d->first_line ? d->first_line - 1 : 0;
     const char *line;
     while (csv_next_line(d->buf, d->size, &pos, &line, &len)) {
         line_no++;
@@ -394,6 +395,7 @@ static mlp_status csv_part_parse(csv_doc *d, const mlp__csv_part *p, int has_hea
 
     d->buf = p->head;
     d->size = p->head_len;
+    d->first_line = p->head_line;
     if ((st = csv_shape(d)) != MLP_OK || (st = csv_label_column(d, label_column)) != MLP_OK)
         return st;
     d->first_line = p->head_line;

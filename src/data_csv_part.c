@@ -109,6 +109,11 @@ static mlp_status csv_part_body(FILE *f, const char *path, size_t lo, size_t hi,
     p->base = start;
     if (start >= hi) return MLP_OK; /* a line from an earlier part covers the range */
     want = hi - start;
+    /* The range's size at once (plus a line's slack), not by doubling, so
+     * that a part's buffer is its bytes rather than up to twice them. */
+    p->buf = mlp__malloc(want + CSV_PART_CHUNK);
+    if (p->buf == NULL) return mlp__fail(MLP_ERR_NOMEM, "%s: %zu bytes", path, want);
+    p->cap = want + CSV_PART_CHUNK;
     while (p->size < want) {
         char tmp[CSV_PART_CHUNK];
         size_t n = want - p->size < sizeof tmp ? want - p->size : sizeof tmp;

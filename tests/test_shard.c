@@ -241,6 +241,20 @@ static void test_csv_bad_row_fails_its_part(void **state)
     assert_non_null(strstr(mlp_last_error(), "'x' is not a number"));
 }
 
+/* The first line decides for every part, and its errors name its line. */
+static void test_csv_bad_first_line(void **state)
+{
+    const char *text = "\n\n\"a,b\n1,2\n3,4\n5,6\n";
+    const char *path = write_to(path_a, "quote.csv", text, strlen(text), 0);
+    mlp_dataset *ds = NULL;
+    size_t r;
+    for (r = 0; r < 3; r++) {
+        assert_int_equal(mlp_dataset_load_csv_part(&ds, path, -1, -1, 1, r, 3), MLP_ERR_FORMAT);
+        assert_non_null(strstr(mlp_last_error(), "line 3: unterminated quote"));
+    }
+    assert_null(ds);
+}
+
 static void test_bad_arguments(void **state)
 {
     const char *text = "1,2,0\n";
@@ -400,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_csv_long_line),
         cmocka_unit_test(test_csv_random),
         cmocka_unit_test(test_csv_bad_row_fails_its_part),
+        cmocka_unit_test(test_csv_bad_first_line),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_idx_parts_equal_whole),
         cmocka_unit_test(test_idx_label_count_mismatch),
