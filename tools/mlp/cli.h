@@ -128,6 +128,9 @@ typedef struct cli_world {
  * names the rank in every message from then on; otherwise a world of one,
  * and MPI is never initialised. Prints why it fails. */
 int cli_world_init(cli_world *w, const char *cmd);
+/* The cores this process may run on (its affinity mask: mpirun's binding,
+ * taskset, a Slurm cpuset), or 0 when unknown. */
+int cli_cpus_allowed(void);
 /* Collective: the largest of every process's rc (0 when all succeeded). */
 int cli_world_agree(const cli_world *w, int rc);
 /* Collective: the sum, the largest, and rank 0's value. */

@@ -293,11 +293,15 @@ static int check_sizes(train_run *r, const cli_opt *opts)
     return 0;
 }
 
-/* Under MPI the cores are shared by the processes on this machine. */
+/* Under MPI the cores are shared by the processes on this machine, and
+ * mpirun binds each process to a core or a socket by default: the
+ * automatic count never exceeds the cores this process may run on. */
 static void set_threads(const train_args *a, int local_procs)
 {
     double load = 0;
     int nt = a->threads > 0 ? (int)a->threads : auto_threads(&load) / local_procs;
+    int allowed = cli_cpus_allowed(), capped = a->threads == 0 && allowed > 0 && nt > allowed;
+    if (capped) nt = allowed;
     if (nt < 1) nt = 1;
     mlp_set_num_threads(nt);
     if (!a->quiet) {
@@ -305,6 +309,7 @@ static void set_threads(const train_args *a, int local_procs)
         if (a->threads == 0) printf(" (auto: %ld cores, load average %.2f)",
                                     sysconf(_SC_NPROCESSORS_ONLN), load);
         if (a->threads == 0 && local_procs > 1) printf(" per process, %d processes here", local_procs);
+        if (capped) printf(", %d allowed to this process", allowed);
         printf("\n");
     }
 }

@@ -3,9 +3,11 @@
  * process, so that a plain run never touches it (the sanitizer and
  * valgrind stages see the same program as before). Built without MPI
  * (MLP_HAVE_MPI undefined), every world has one process. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include "cli.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,13 @@ static long launched_size(void)
     if (n >= 0) return n;
     if (env_long("PMIX_RANK") >= 0 || env_long("PMI_RANK") >= 0) return 0;
     return -1;
+}
+
+int cli_cpus_allowed(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
 }
 
 #ifdef MLP_HAVE_MPI
