@@ -1,6 +1,9 @@
 /* libFuzzer target for the CSV reader: the input's first two bytes pick
  * has_header (-1, 0, 1), the label column (-2, -1, 0, 1, 2, 3 or far out)
- * and the class mode (0, 1); the rest is the file. A failure is a known
+ * and the class mode (0, 1), and its top 5 bits a memory bound (0: none,
+ * else that many KB, through mlp_dataset_load_csv_limit, so that both the
+ * refusals and the loads just within a bound are reached); the rest is the
+ * file. A failure is a known
  * status that leaves *out alone; a data set that loads is consistent
  * (fuzz/api_check.c); its parts 1 + (byte 0 >> 3) % 5 concatenate to it
  * (fuzz/data_parts.c). tests/fuzz_replay.c runs it over tests/corpus_csv/. */
@@ -34,14 +37,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mlp_dataset *sentinel = (mlp_dataset *)&size, *ds = sentinel;
     int has_header, classes;
     long label;
+    size_t max_bytes;
     mlp_status st;
     if (size < 2) return 0;
     has_header = (int)(data[0] % 3) - 1;
     classes = (data[0] >> 2) & 1;
     label = columns[data[1] % 8];
+    max_bytes = (data[0] >> 3) ? (size_t)(data[0] >> 3) << 10 : SIZE_MAX;
     snprintf(path, sizeof path, "%s/d.csv", fz_temp_dir());
     if (fz_write_file(path, data + 2, size - 2, 0, 0) != 0) api_fail("write", path);
-    st = mlp_dataset_load_csv(&ds, path, has_header, label, classes);
+    if (max_bytes == SIZE_MAX) st = mlp_dataset_load_csv(&ds, path, has_header, label, classes);
+    else st = mlp_dataset_load_csv_limit(&ds, path, has_header, label, classes, max_bytes);
     api_status(st, "mlp_dataset_load_csv");
     {
         csv_call c;

@@ -657,10 +657,20 @@ typedef struct mlp_dataset mlp_dataset;
  * labels int32 classes. labels_path may be NULL. Memory grows only with
  * the data that actually arrives (a header that claims more costs nothing),
  * but a file that decompresses to N pixel bytes takes about 5N bytes while
- * it loads, and a small gzip file can decompress to a large data set: bound
- * the files you accept from untrusted sources. */
+ * it loads, and a small gzip file can decompress to a large data set: for
+ * files from untrusted sources use mlp_dataset_load_idx_limit. */
 MLP_API mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
                                         const char *labels_path);
+/* mlp_dataset_load_idx with a bound: max_bytes caps the memory the load
+ * takes for the data, 5 bytes per decompressed image and label byte (the
+ * bytes, then the floats and int32 labels built from them) plus the data
+ * set object; SIZE_MAX is no bound. The sizes come from the headers, and a
+ * file must end where its header says (more bytes: MLP_ERR_FORMAT at the
+ * first extra byte), so a load beyond max_bytes is refused with
+ * MLP_ERR_TOO_LARGE after reading the headers, before any data is read or
+ * allocated. A gzip bomb costs its headers and zlib's own state. */
+MLP_API mlp_status mlp_dataset_load_idx_limit(mlp_dataset **out, const char *images_path,
+                                              const char *labels_path, size_t max_bytes);
 /* Numeric CSV, independent of the C locale ('.' decimal point). has_header:
  * 1 yes, 0 no, -1 detect. label_column: the column holding the target (-1 =
  * last, -2 = none); with classes != 0 it holds integer class indices,
@@ -705,6 +715,15 @@ MLP_API mlp_status mlp_dataset_load_idx_part(mlp_dataset **out, const char *imag
  * MLP_ERR_LABEL if a row's class is not below num_classes. Not while
  * another thread uses ds. */
 MLP_API mlp_status mlp_dataset_set_num_classes(mlp_dataset *ds, size_t num_classes);
+/* mlp_dataset_load_csv with a bound: max_bytes caps the memory the load
+ * takes, the file's bytes (read whole; while the buffer grows, its old and
+ * new copies) plus the field table and the data set (4 bytes per column
+ * and row, plus 4 per row) that pass 1's row and column count call for,
+ * all held at once; SIZE_MAX is no bound. A longer file is refused as it
+ * arrives, a shape beyond the bound before the data set is allocated:
+ * MLP_ERR_TOO_LARGE either way. */
+MLP_API mlp_status mlp_dataset_load_csv_limit(mlp_dataset **out, const char *path, int has_header,
+                                              long label_column, int classes, size_t max_bytes);
 MLP_API void mlp_dataset_destroy(mlp_dataset *ds);
 MLP_API size_t mlp_dataset_rows(const mlp_dataset *ds);
 MLP_API size_t mlp_dataset_cols(const mlp_dataset *ds);

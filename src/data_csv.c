@@ -125,8 +125,11 @@ static int csv_blank(const char *line, size_t len)
     return 1;
 }
 
-/* Reads the whole file into a NUL-free buffer owned by the caller. */
-static mlp_status csv_slurp(const char *path, char **out, size_t *size)
+/* Reads the whole file into a buffer owned by the caller (*cap bytes
+ * allocated). The buffer and, while it grows, its copy stay within
+ * max_bytes: a longer file is refused as it arrives. */
+static mlp_status csv_slurp(const char *path, size_t max_bytes, char **out, size_t *size,
+                            size_t *cap_out)
 {
     FILE *f;
     char *buf = NULL;
@@ -139,10 +142,23 @@ static mlp_status csv_slurp(const char *path, char **out, size_t *size)
     for (;;) {
         size_t got;
         if (have == cap) {
-            size_t next = cap ? cap * 2 : 65536;
+            /* under a small bound a smaller first buffer leaves room for the data set */
+            size_t next = cap ? cap * 2 : max_bytes / 4 < 65536 ? max_bytes / 4 : 65536;
             char *grown;
+            int c = cap ? fgetc(f) : 0; /* grow only for a file that goes on */
+            if (c == EOF) {
+                if (ferror(f)) st = mlp__fail(MLP_ERR_IO, "%s: read error", path);
+                break;
+            }
+            if (cap) ungetc(c, f);
             if (next < cap) {
                 st = mlp__fail(MLP_ERR_TOO_LARGE, "%s: file too large", path);
+                break;
+            }
+            if (next > max_bytes - cap || cap > max_bytes) next = cap < max_bytes ? max_bytes - cap : 0;
+            if (next <= cap) { /* the old buffer and a larger one would exceed max_bytes */
+                st = mlp__fail(MLP_ERR_TOO_LARGE, "%s: the file goes on past %zu bytes, more than "
+                               "the limit of %zu bytes allows", path, have, max_bytes);
                 break;
             }
             grown = mlp__malloc(next);
@@ -169,6 +185,7 @@ static mlp_status csv_slurp(const char *path, char **out, size_t *size)
     }
     *out = buf;
     *size = have;
+    *cap_out = cap;
     return MLP_OK;
 }
 
@@ -331,11 +348,30 @@ static mlp_status csv_fill(const csv_doc *d, mlp_dataset *ds)
     return MLP_OK;
 }
 
+/* The file's buffer, the field table and the data set of the shape pass 1
+ * found, all held at once before the buffer is freed. */
+static mlp_status csv_check_limit(const csv_doc *d, size_t buf_cap, size_t max_bytes)
+{
+    size_t cols = d->ncols, n = buf_cap, part;
+    int ok = mlp__mul_ok(cols, sizeof *d->fields, &part) && (n += part) >= part &&
+             mlp__mul_ok(d->rows, cols + 1, &part) && mlp__mul_ok(part, sizeof(float), &part) &&
+             (n += part) >= part && (n += sizeof(mlp_dataset)) >= sizeof(mlp_dataset);
+    if (ok && n <= max_bytes) return MLP_OK;
+    return mlp__fail(MLP_ERR_TOO_LARGE, "%s: %zu rows x %zu columns would take more than the "
+                     "limit of %zu bytes", d->path, d->rows, cols, max_bytes);
+}
+
 mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_header,
                                 long label_column, int classes)
 {
+    return mlp_dataset_load_csv_limit(out, path, has_header, label_column, classes, SIZE_MAX);
+}
+
+mlp_status mlp_dataset_load_csv_limit(mlp_dataset **out, const char *path, int has_header,
+                                      long label_column, int classes, size_t max_bytes)
+{
     char *buf = NULL;
-    size_t bytes;
+    size_t bytes, buf_cap = 0;
     csv_doc d;
     mlp_dataset *ds = NULL;
     mlp_status st;
@@ -352,14 +388,15 @@ mlp_status mlp_dataset_load_csv(mlp_dataset **out, const char *path, int has_hea
     d.has_label = label_column != -2;
     d.classes = classes;
 
-    st = csv_slurp(path, &buf, &d.size);
+    st = csv_slurp(path, max_bytes, &buf, &d.size, &buf_cap);
     if (st != MLP_OK) return st;
     d.buf = buf;
     if (memchr(buf, '\0', d.size) != NULL) {
         st = mlp__fail(MLP_ERR_FORMAT, "%s: binary data (a NUL byte) in a CSV file", path);
         goto done;
     }
-    if ((st = csv_shape(&d)) != MLP_OK || (st = csv_label_column(&d, label_column)) != MLP_OK)
+    if ((st = csv_shape(&d)) != MLP_OK || (st = csv_label_column(&d, label_column)) != MLP_OK ||
+        (st = csv_check_limit(&d, buf_cap, max_bytes)) != MLP_OK)
         goto done;
     d.fields = mlp__mul_ok(d.ncols, sizeof *d.fields, &bytes) ? mlp__malloc(bytes) : NULL;
     if (d.fields == NULL) {

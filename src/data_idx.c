@@ -158,8 +158,30 @@ static void idx_close(idx_file *f)
     f->gz = NULL;
 }
 
+/* What the load takes at its peak, from the sizes the headers declare: the
+ * bytes read, then the float features and int32 labels built from them while
+ * the bytes are still held (5 per byte; a growing buffer and its copy stay
+ * below that). A file must end where its header says, so no more arrives. */
+static mlp_status idx_check_limit(const idx_file *img, const idx_file *lab, size_t n_bytes,
+                                  size_t max_bytes)
+{
+    size_t n = n_bytes, need;
+    if ((lab->gz != NULL && (n += lab->count) < lab->count) || !mlp__mul_ok(n, 5, &need) ||
+        (need += sizeof(mlp_dataset)) < sizeof(mlp_dataset) || need > max_bytes)
+        return mlp__fail(MLP_ERR_TOO_LARGE,
+                         "%s: %zu items of %zu bytes would take more than the limit of %zu bytes",
+                         img->path, img->count, img->item, max_bytes);
+    return MLP_OK;
+}
+
 mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
                                 const char *labels_path)
+{
+    return mlp_dataset_load_idx_limit(out, images_path, labels_path, SIZE_MAX);
+}
+
+mlp_status mlp_dataset_load_idx_limit(mlp_dataset **out, const char *images_path,
+                                      const char *labels_path, size_t max_bytes)
 {
     idx_file img = {0}, lab = {0};
     unsigned char *pix = NULL, *lbl = NULL;
@@ -187,6 +209,8 @@ mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
                        img.item);
         goto done;
     }
+    st = idx_check_limit(&img, &lab, n_bytes, max_bytes);
+    if (st != MLP_OK) goto done;
     st = idx_payload(&img, n_bytes, &pix);
     if (st != MLP_OK) goto done;
     if (labels_path != NULL) {

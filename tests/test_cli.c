@@ -3,6 +3,7 @@
  * trip on small CSV files made in a temporary folder. */
 #define _POSIX_C_SOURCE 200809L
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -458,6 +459,162 @@ static void test_full_batch_optimizers(void **state)
     expect_error(run("train", "--data", "xor.csv", "--optimizer", "lbfgs", "--tol", "-1"), 2, "tol");
 }
 
+/* ---- per-row weights and the data bound ------------------------------ */
+
+/* 40 noisy rows (x0, x1, class) from a fixed LCG; weight(i) < 0 leaves row
+ * i out. The weighted file puts the weight in column 1, between x0 and x1;
+ * the plain file repeats row i weight(i) times instead. */
+static void write_weighted(const char *weighted, const char *plain, int (*weight)(int))
+{
+    FILE *fw = fopen(path(weighted), "w"), *fp = fopen(path(plain), "w");
+    uint32_t seed = 7;
+    int i, k;
+    assert_non_null(fw);
+    assert_non_null(fp);
+    fprintf(fw, "x0,w,x1,class\n");
+    fprintf(fp, "x0,x1,class\n");
+    for (i = 0; i < 40; i++) {
+        double a, b;
+        int c;
+        seed = seed * 1664525u + 1013904223u;
+        a = (double)(seed >> 8) / (1 << 24) * 4 - 2;
+        seed = seed * 1664525u + 1013904223u;
+        b = (double)(seed >> 8) / (1 << 24) * 4 - 2;
+        c = (a + b > 0) ^ (i % 7 == 0); /* label noise: the optimum is finite */
+        fprintf(fw, "%.4f,%d,%.4f,%d\n", a, weight(i), b, c);
+        for (k = 0; k < weight(i); k++) fprintf(fp, "%.4f,%.4f,%d\n", a, b, c);
+    }
+    assert_int_equal(fclose(fw), 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static int weight_two(int i) { return i < 6 ? 2 : 1; }
+static int weight_zero(int i) { return i >= 32 ? 0 : 1; }
+
+/* Full-batch gradient descent (one batch of all rows per epoch, so the
+ * shuffle cannot matter): the weighted and the repeated rows give the same
+ * gradients at every step, so the same trajectory to float rounding, with
+ * no need to converge. weight_col: the option's value or NULL. */
+static int train_full_batch(const char *data, const char *model, const char *weight_col)
+{
+    return run("train", "--data", data, "--hidden", "4", "--activation", "tanh", "--optimizer",
+               "sgd", "--lr", "0.3", "--schedule", "constant", "--batch-size", "64", "--epochs",
+               "200", "--scale", "none", "--dropout", "0", "--input-dropout", "0", "--validation",
+               "0", "--threads", "1", "-o", model, "--plot", "none", "--curve-csv", "none", "-q",
+               weight_col ? "--weight-column" : NULL, weight_col);
+}
+
+/* The two saved models give the same outputs on a grid of inputs. */
+static void expect_same_model(const char *a, const char *b)
+{
+    mlp_network *na = NULL, *nb = NULL;
+    float X[50 * 2], Ya[50 * 2], Yb[50 * 2];
+    int i;
+    assert_int_equal(mlp_load(&na, path(a)), MLP_OK);
+    assert_int_equal(mlp_load(&nb, path(b)), MLP_OK);
+    for (i = 0; i < 50; i++) {
+        X[2 * i] = (float)(i % 10) * 0.4f - 2.0f;
+        X[2 * i + 1] = (float)(i / 10) * 0.8f - 2.0f;
+    }
+    assert_int_equal(mlp_forward(na, X, 50, Ya), MLP_OK);
+    assert_int_equal(mlp_forward(nb, X, 50, Yb), MLP_OK);
+    for (i = 0; i < 100; i++)
+        if (!(fabsf(Ya[i] - Yb[i]) <= 1e-5f))
+            fail_msg("%s and %s differ at %d: %.8g vs %.8g", a, b, i, Ya[i], Yb[i]);
+    mlp_destroy(na);
+    mlp_destroy(nb);
+}
+
+static void test_weight_column(void **state)
+{
+    char pw[sizeof out], pp[sizeof out];
+    double wl = 0, pl = 1;
+    (void)state;
+    /* a weight of 2 is the row twice; a weight of 0 is the row left out */
+    write_weighted("w2.csv", "dup.csv", weight_two);
+    assert_int_equal(train_full_batch("w2.csv", "w2.mlp", "1"), 0);
+    assert_int_equal(train_full_batch("dup.csv", "dup.mlp", NULL), 0);
+    expect_same_model("w2.mlp", "dup.mlp");
+    write_weighted("w0.csv", "cut.csv", weight_zero);
+    assert_int_equal(train_full_batch("w0.csv", "w0.mlp", "1"), 0);
+    assert_int_equal(train_full_batch("cut.csv", "cut.mlp", NULL), 0);
+    expect_same_model("w0.mlp", "cut.mlp");
+    assert_int_equal(run("info", "w2.mlp"), 0); /* the usual model file */
+    assert_non_null(strstr(out, "architecture: 2-4-2"));
+
+    /* eval: the weighted loss is the loss on the duplicated rows */
+    assert_int_equal(run("eval", "w2.mlp", "--data", "w2.csv", "--weight-column", "1"), 0);
+    assert_non_null(strstr(out, "rows: 40"));
+    assert_non_null(strstr(out, "weighted accuracy: "));
+    assert_int_equal(sscanf(strstr(out, "weighted loss: "), "weighted loss: %lf", &wl), 1);
+    assert_int_equal(run("eval", "w2.mlp", "--data", "dup.csv"), 0);
+    assert_int_equal(sscanf(strstr(out, "\nloss: "), "\nloss: %lf", &pl), 1);
+    assert_float_equal(wl, pl, 1e-5);
+    expect_error(run("eval", "w2.mlp", "--data", "w2.csv"), 1, "features");
+
+    /* predict: the weight column is left out like the label */
+    assert_int_equal(run("predict", "w2.mlp", "--data", "w2.csv", "--weight-column", "1", "-p"), 0);
+    strcpy(pw, out);
+    assert_int_equal(count_lines(pw), 40);
+    write_weighted("w1.csv", "one.csv", weight_zero);
+    assert_int_equal(run("predict", "w2.mlp", "--data", "w1.csv", "--weight-column", "1", "-p"), 0);
+    strcpy(pw, out);
+    assert_int_equal(run("predict", "w2.mlp", "--data", "one.csv", "-p"), 0);
+    strcpy(pp, out);
+    assert_int_equal(count_lines(pw), 40);
+    assert_int_equal(strncmp(pw, pp, strlen(pp)), 0); /* the first 32 rows match */
+}
+
+static void test_weight_column_errors(void **state)
+{
+    (void)state;
+    write_text("neg.csv", "a,w,y\n1,1,0\n2,-0.5,1\n3,1,1\n");
+    expect_error(run("train", "--data", "neg.csv", "--weight-column", "1", "-o", "none", "-q"), 1,
+                 "row 2: weight -0.5");
+    write_text("zero.csv", "a,w,y\n1,0,0\n2,0,1\n");
+    expect_error(run("train", "--data", "zero.csv", "--weight-column", "1", "-o", "none", "-q"), 1,
+                 "every weight");
+    write_text("nan.csv", "a,w,y\n1,nan,0\n2,1,1\n");
+    expect_error(run("train", "--data", "nan.csv", "--weight-column", "1", "-o", "none", "-q"), 1,
+                 "not a number");
+    expect_error(run("eval", "none.mlp", "--data", "neg.csv", "--weight-column", "-3"), 2,
+                 "--weight-column");
+    write_text("ok.csv", "a,w,y\n1,1,0\n2,1,1\n");
+    expect_error(run("train", "--data", "ok.csv", "--weight-column", "2", "-o", "none", "-q"), 2,
+                 "label column");
+    expect_error(run("train", "--data", "ok.csv", "--weight-column", "5", "-o", "none", "-q"), 2,
+                 "has 3 columns");
+    expect_error(run("train", "--weight-column", "1", "-q"), 2, "CSV");
+    expect_error(run("train", "--data", "ok.csv", "--max-data-bytes", "10x", "-q"), 2,
+                 "--max-data-bytes");
+}
+
+/* An IDX file whose header declares 2000 images of 28 x 28 (1.5 MB of
+ * pixels, about 8 MB to load) is refused under 4 MB and loads under 16M. */
+static void test_max_data_bytes(void **state)
+{
+    static const unsigned char img_head[16] = {0, 0, 8, 3, 0, 0, 0x07, 0xd0, 0, 0, 0, 28, 0, 0, 0, 28};
+    static const unsigned char lab_head[8] = {0, 0, 8, 1, 0, 0, 0x07, 0xd0};
+    FILE *fi = fopen(path("img.idx"), "wb"), *fl = fopen(path("lab.idx"), "wb");
+    int i;
+    (void)state;
+    assert_non_null(fi);
+    assert_non_null(fl);
+    fwrite(img_head, 1, sizeof img_head, fi);
+    fwrite(lab_head, 1, sizeof lab_head, fl);
+    for (i = 0; i < 2000 * 784; i++) fputc(i % 251, fi);
+    for (i = 0; i < 2000; i++) fputc(i % 2, fl);
+    assert_int_equal(fclose(fi), 0);
+    assert_int_equal(fclose(fl), 0);
+    expect_error(run("train", "--data", "img.idx", "--labels", "lab.idx", "--max-data-bytes", "4M",
+                     "-o", "none", "-q"), 1, "--max-data-bytes");
+    assert_non_null(strstr(err, "limit of 4194304 bytes"));
+    assert_int_equal(run("train", "--data", "img.idx", "--labels", "lab.idx", "--max-data-bytes",
+                         "16M", "--hidden", "none", "--epochs", "1", "--validation", "0",
+                         "--threads", "1", "-o", "none", "--plot", "none", "--curve-csv", "none",
+                         "-q"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +624,9 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_regression),
         cmocka_unit_test(test_full_batch_optimizers),
+        cmocka_unit_test(test_weight_column),
+        cmocka_unit_test(test_weight_column_errors),
+        cmocka_unit_test(test_max_data_bytes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

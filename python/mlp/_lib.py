@@ -145,6 +145,8 @@ SIGNATURES = {
     "mlp_load_buffer": (status_t, [out_handle, ptr, size_t]),
     # data sets
     "mlp_dataset_load_idx": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_char_p]),
+    "mlp_dataset_load_idx_limit": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_char_p,
+                                              size_t]),
     "mlp_dataset_load_csv": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int, ctypes.c_long,
                                         ctypes.c_int]),
     "mlp_dataset_load_idx_part": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_char_p,
@@ -152,6 +154,8 @@ SIGNATURES = {
     "mlp_dataset_load_csv_part": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int,
                                              ctypes.c_long, ctypes.c_int, size_t, size_t]),
     "mlp_dataset_set_num_classes": (status_t, [handle, size_t]),
+    "mlp_dataset_load_csv_limit": (status_t, [out_handle, ctypes.c_char_p, ctypes.c_int,
+                                              ctypes.c_long, ctypes.c_int, size_t]),
     "mlp_dataset_destroy": (None, [handle]),
     "mlp_dataset_rows": (size_t, [handle]),
     "mlp_dataset_cols": (size_t, [handle]),

@@ -156,3 +156,37 @@ def test_data_readers_parts(tmp):
             mlp.load_csv(path, **bad)
         with pytest.raises(ValueError):
             mlp.load_idx(img, **bad)
+
+
+def test_load_idx_max_bytes(tmp):
+    import gzip
+    import struct
+    # a gzip bomb: the header declares 50 MB of pixels, all zeros
+    bomb = os.path.join(tmp, "bomb.gz")
+    with gzip.open(bomb, "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 51200, 32, 32))
+        chunk = bytes(1 << 20)
+        for _ in range(50):
+            f.write(chunk)
+    assert os.path.getsize(bomb) < 200 * 1024
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.load_idx(bomb, max_bytes=10 << 20)
+    assert e.value.name == "MLP_ERR_TOO_LARGE"
+    small = os.path.join(tmp, "small.gz")
+    with gzip.open(small, "wb") as f:
+        f.write(struct.pack(">BBBBIII", 0, 0, 8, 3, 4, 2, 2) + bytes(range(16)))
+    X, y = mlp.load_idx(small, max_bytes=10 << 20)
+    assert X.shape == (4, 4) and y is None and X[3, 3] == 15
+    with pytest.raises(ValueError):
+        mlp.load_idx(small, max_bytes=-1)
+
+
+def test_load_csv_max_bytes(tmp):
+    path = os.path.join(tmp, "big.csv")
+    with open(path, "w") as f:
+        f.write("1.25,2.5,0\n" * 50000)  # 550 KB of text
+    with pytest.raises(mlp.MLPError) as e:
+        mlp.load_csv(path, has_header=False, max_bytes=256 << 10)
+    assert e.value.name == "MLP_ERR_TOO_LARGE"
+    X, y = mlp.load_csv(path, has_header=False, max_bytes=4 << 20)
+    assert X.shape == (50000, 2) and y[-1] == 0

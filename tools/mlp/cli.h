@@ -63,6 +63,14 @@ int cli_seen(const cli_opt *opts, const char *name);
 const char *cli_fashion_dir(void);
 /* Loads Fashion-MNIST's training (test != 0: test) set; prints why not. */
 int cli_load_fashion(const char *cmd, int test, mlp_dataset **out);
+/* Sets the bound on the memory a data load may take (--max-data-bytes);
+ * SIZE_MAX: none. Until set: cli_default_max_bytes(). */
+void cli_set_max_data_bytes(size_t max_bytes);
+/* Half the physical memory (SIZE_MAX when unknown). */
+size_t cli_default_max_bytes(void);
+/* Parses --max-data-bytes: N bytes, or N with a suffix K, M or G (powers
+ * of 1024); 0 means no bound. Returns 0, or CLI_USAGE after a message. */
+int cli_max_data_bytes_option(const char *cmd, const char *s);
 /* Loads a data set: IDX (gzip or raw; labels from labels_path) or CSV,
  * told apart by the first bytes. header: "auto", "yes" or "no". */
 int cli_load_data(const char *cmd, const char *path, const char *labels_path, const char *header,
@@ -73,13 +81,28 @@ int cli_load_fashion_part(const char *cmd, int test, size_t part, size_t parts, 
 int cli_load_data_part(const char *cmd, const char *path, const char *labels_path,
                        const char *header, long label_column, int classes, size_t part,
                        size_t parts, mlp_dataset **out);
-/* Whether this libmlp loads parts of files. */
-int cli_can_shard(void);
+
+/* A data set's features with the CSV weight column taken out. */
+typedef struct cli_weighted {
+    float *X; /* rows x cols */
+    float *w; /* rows */
+    size_t rows, cols;
+} cli_weighted;
+/* Takes column weight_col of the file (from 0; -1 = last) out of ds's
+ * features into out->w. label_col: the file's label column that the loader
+ * already removed (-1 = last, -2 = none). check: refuse weights that are
+ * negative, NaN or infinite, and weights that are all 0. Prints why not. */
+int cli_take_weights(const char *cmd, const mlp_dataset *ds, long weight_col, long label_col,
+                     int check, cli_weighted *out);
+void cli_weighted_free(cli_weighted *w);
 /* Whether the targets the network's loss needs are classes. */
 int cli_loss_wants_classes(mlp_loss loss);
 /* The targets of ds for net's loss, or NULL (after a message) when the
  * data set does not fit the network. */
 const void *cli_targets(const char *cmd, const mlp_network *net, const mlp_dataset *ds);
+/* cli_targets for features of `cols` columns (the weight column taken out). */
+const void *cli_targets_cols(const char *cmd, const mlp_network *net, const mlp_dataset *ds,
+                             size_t cols);
 
 /* ---- progress and learning curves ------------------------------------ */
 
@@ -148,9 +171,9 @@ int cli_world_abort(const cli_world *w, int rc);
 mlp_status cli_world_attach(const cli_world *w, mlp_trainer *tr, int sharded);
 void cli_world_finish(cli_world *w);
 /* Collective: input scaling (minmax, else standard) from the rows of every
- * process, the same on all of them. */
-int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const mlp_dataset *ds, int minmax,
-                          const char *cmd);
+ * process (here X, n rows of the network's inputs), the same on all. */
+int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const float *X, size_t n,
+                          int minmax, const char *cmd);
 
 /* ---- commands --------------------------------------------------------- */
 

@@ -33,17 +33,29 @@ static void print_row(FILE *f, const float *y, size_t n_out, mlp_loss loss, int 
     fputc('\n', f);
 }
 
-/* The column to leave out (the label's; (size_t)-1 for none), checked
+/* The columns to leave out, (size_t)-1 for none: skip[0] the label's
+ * (by default the last column other than the weights' when the file has
+ * one column more than the model's inputs), skip[1] the weights'. Checked
  * against the model's inputs. */
-static int skip_column(long label_col, size_t cols, size_t n_in, size_t *skip)
+static int skip_columns(long label_col, long weight_col, size_t cols, size_t n_in, size_t skip[2])
 {
-    *skip = (size_t)-1;
-    if (label_col >= 0) *skip = (size_t)label_col;
-    else if (label_col == -1 || cols == n_in + 1) *skip = cols - 1;
-    if (label_col >= 0 && *skip >= cols)
+    size_t rest = cols;
+    skip[0] = skip[1] = (size_t)-1;
+    if (weight_col != -2) {
+        skip[1] = weight_col < 0 ? cols - 1 : (size_t)weight_col;
+        if (skip[1] >= cols)
+            return cli_error(CLI_USAGE, "predict", "--weight-column %ld, but the data has %zu "
+                             "columns", weight_col, cols);
+        rest--;
+    }
+    if (label_col >= 0) skip[0] = (size_t)label_col;
+    else if (label_col == -1 || rest == n_in + 1) skip[0] = cols - 1 - (skip[1] == cols - 1);
+    if (label_col >= 0 && skip[0] >= cols)
         return cli_error(CLI_USAGE, "predict", "--label-column %ld, but the data has %zu columns",
                          label_col, cols);
-    if (cols - (*skip != (size_t)-1) != n_in)
+    if (skip[0] != (size_t)-1 && skip[0] == skip[1])
+        return cli_error(CLI_USAGE, "predict", "--weight-column is the label column");
+    if (rest - (skip[0] != (size_t)-1) != n_in)
         return cli_error(CLI_FAIL, "predict", "the data has %zu columns, the model takes %zu inputs",
                          cols, n_in);
     return 0;
@@ -51,7 +63,8 @@ static int skip_column(long label_col, size_t cols, size_t n_in, size_t *skip)
 
 /* Forward passes over CHUNK rows at a time (X and Y hold one chunk), one
  * printed line per row. */
-static int predict_chunks(mlp_network *net, const mlp_dataset *ds, size_t skip, float *X, float *Y,
+static int predict_chunks(mlp_network *net, const mlp_dataset *ds, const size_t *skip, float *X,
+                          float *Y,
                           FILE *f, int probs)
 {
     size_t rows = mlp_dataset_rows(ds), cols = mlp_dataset_cols(ds), r;
@@ -64,7 +77,7 @@ static int predict_chunks(mlp_network *net, const mlp_dataset *ds, size_t skip, 
         for (i = 0; i < n; i++) {
             float *dst = X + i * n_in;
             for (c = 0; c < cols; c++)
-                if (c != skip) *dst++ = src[i * cols + c];
+                if (c != skip[0] && c != skip[1]) *dst++ = src[i * cols + c];
         }
         st = mlp_forward(net, X, n, Y);
         if (st != MLP_OK) return cli_lib_error("predict", "forward pass", st);
@@ -75,7 +88,7 @@ static int predict_chunks(mlp_network *net, const mlp_dataset *ds, size_t skip, 
 }
 
 /* The predictions of every row of ds, to out (NULL: standard output). */
-static int predict_to(mlp_network *net, const mlp_dataset *ds, size_t skip, const char *out,
+static int predict_to(mlp_network *net, const mlp_dataset *ds, const size_t *skip, const char *out,
                       int probs)
 {
     float *X = malloc(CHUNK * mlp_input_size(net) * sizeof *X);
@@ -98,8 +111,8 @@ static int predict_to(mlp_network *net, const mlp_dataset *ds, size_t skip, cons
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *data = NULL, *header = "auto", *out = NULL, *pos[1];
-    long label_col = -3;
+    const char *data = NULL, *header = "auto", *out = NULL, *max_bytes = NULL, *pos[1];
+    long label_col = -3, weight_col = -2;
     int probs = 0;
     cli_opt opts[] = {
         {"data", 'd', CLI_STR, &data, "FILE", "input rows: CSV or IDX images (required)", 0},
@@ -107,10 +120,16 @@ int cmd_predict(int argc, char **argv)
         {"label-column", 0, CLI_LONG, &label_col, "N",
          "CSV column to ignore, from 0 (-1 = last); default: the last one if the\n"
          "                               file has one column more than the model's inputs", 0},
+        {"weight-column", 0, CLI_LONG, &weight_col, "N",
+         "CSV column of the weights (as in mlp train), from 0\n"
+         "                               (-1 = last): left out like the label", 0},
+        {"max-data-bytes", 0, CLI_STR, &max_bytes, "N", "refuse data that would take more than N bytes\n"
+         "                               to load (suffix K, M or G; default: half the\n"
+         "                               physical memory; 0: no bound)", 0},
         {"probabilities", 'p', CLI_FLAG, &probs, NULL, "print class probabilities, not the class", 0},
         {"output", 'o', CLI_STR, &out, "FILE", "write to FILE instead of standard output", 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
-    size_t n_pos, skip;
+    size_t n_pos, skip[2];
     int help, rc;
     mlp_network *net = NULL;
     mlp_dataset *ds = NULL;
@@ -129,11 +148,14 @@ int cmd_predict(int argc, char **argv)
     if (data == NULL) return cli_error(CLI_USAGE, "predict", "needs --data FILE");
     if (label_col < -3 || label_col == -2)
         return cli_error(CLI_USAGE, "predict", "--label-column must be >= -1");
+    if (weight_col < -1 && cli_seen(opts, "weight-column"))
+        return cli_error(CLI_USAGE, "predict", "--weight-column must be >= -1");
+    if (max_bytes != NULL && cli_max_data_bytes_option("predict", max_bytes) != 0) return CLI_USAGE;
     st = mlp_load(&net, pos[0]);
     if (st != MLP_OK) return cli_lib_error("predict", pos[0], st);
     rc = cli_load_data("predict", data, NULL, header, -2, 0, &ds);
     if (rc == 0)
-        rc = skip_column(label_col, mlp_dataset_cols(ds), mlp_input_size(net), &skip);
+        rc = skip_columns(label_col, weight_col, mlp_dataset_cols(ds), mlp_input_size(net), skip);
     if (rc == 0) rc = predict_to(net, ds, skip, out, probs);
     mlp_dataset_destroy(ds);
     mlp_destroy(net);

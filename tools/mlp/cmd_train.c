@@ -25,8 +25,8 @@ typedef struct train_args {
     const char *data, *labels, *test, *test_labels, *header, *task;
     const char *layers, *hidden, *activation, *out_activation, *loss;
     const char *optimizer, *schedule, *scale, *seed, *augment;
-    const char *out, *curve_csv, *plot;
-    long label_col;
+    const char *out, *curve_csv, *plot, *max_data_bytes;
+    long label_col, weight_col;
     double lr, warmup, min_lr, gamma, momentum, weight_decay, clip, l2;
     double dropout, input_dropout, validation, tol;
     size_t step_epochs, batch, epochs, patience, threads, max_fun;
@@ -39,8 +39,8 @@ static const train_args defaults = {
     NULL, NULL, NULL, NULL, "auto", "classify",
     NULL, "768,384", "relu", "identity", NULL,
     "adamw", "cosine", "auto", "42", "none",
-    "mlp-model.mlp", NULL, NULL,
-    -1,
+    "mlp-model.mlp", NULL, NULL, NULL,
+    -1, -2,
     2e-3, 1.0, 0.0, 0.1, 0.9, 0.1, 0.0, 0.0,
     0.2, 0.1, 0.05, 1e-4,
     10, 256, 30, 0, 0, 15000,
@@ -62,8 +62,9 @@ static char *beside(const char *model, const char *suffix)
 }
 
 /* shards: the processes of a sharded run, whose rows together are the
- * training set (NULL: ds is the whole training set). */
-static int set_scaling(mlp_network *net, int kind, const mlp_dataset *ds, const cli_world *shards)
+ * training set (NULL: X is the whole training set). */
+static int set_scaling(mlp_network *net, int kind, const float *X, size_t rows,
+                       const cli_world *shards)
 {
     size_t n = mlp_input_size(net), i;
     float *off, *sc;
@@ -71,9 +72,9 @@ static int set_scaling(mlp_network *net, int kind, const mlp_dataset *ds, const 
     if (kind == SCALE_AUTO) kind = SCALE_STANDARD;
     if (kind == SCALE_NONE) return 0;
     if ((kind == SCALE_MINMAX || kind == SCALE_STANDARD) && shards != NULL)
-        return cli_world_fit_scaling(shards, net, ds, kind == SCALE_MINMAX, "train");
+        return cli_world_fit_scaling(shards, net, X, rows, kind == SCALE_MINMAX, "train");
     if (kind == SCALE_MINMAX || kind == SCALE_STANDARD) {
-        st = mlp_fit_input_scaling(net, mlp_dataset_features(ds), mlp_dataset_rows(ds),
+        st = mlp_fit_input_scaling(net, X, rows,
                                    kind == SCALE_MINMAX ? MLP_SCALE_MINMAX : MLP_SCALE_STANDARD);
         return st == MLP_OK ? 0 : cli_lib_error("train", "input scaling", st);
     }
@@ -126,6 +127,7 @@ typedef struct train_run {
     mlp_network *net;
     mlp_trainer *tr;
     cli_split split;
+    cli_weighted wtrain, wtest; /* with --weight-column: features and weights */
     const void *y_train, *y_test;
     cli_progress pr;
     /* Under MPI: the processes, and the training rows of all of them
@@ -134,6 +136,17 @@ typedef struct train_run {
     size_t n_rows_all;
     int every_batch;
 } train_run;
+
+/* The features of a set (the weight column taken out when given) and their count. */
+static const float *set_X(const mlp_dataset *ds, const cli_weighted *w)
+{
+    return w->X != NULL ? w->X : mlp_dataset_features(ds);
+}
+
+static size_t set_cols(const mlp_dataset *ds, const cli_weighted *w)
+{
+    return w->X != NULL ? w->cols : mlp_dataset_cols(ds);
+}
 
 /* The library's names, so that a new optimiser or schedule needs no change here. */
 static const char *optimizer_name(int i) { return mlp_optimizer_name((mlp_optimizer)i); }
@@ -153,7 +166,7 @@ static void train_help_init(train_help *h)
     snprintf(h->schedule, sizeof h->schedule, "%s (default %s)", names, defaults.schedule);
 }
 
-#define TRAIN_N_OPTS 42 /* the options below and the terminating entry */
+#define TRAIN_N_OPTS 44 /* the options below and the terminating entry */
 
 static void train_options(cli_opt *out, train_args *a, const train_help *h)
 {
@@ -165,6 +178,13 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
         {"test-labels", 0, CLI_STR, &a->test_labels, "FILE", "IDX labels for --test", 0},
         {"header", 0, CLI_STR, &a->header, "auto|yes|no", "CSV header line (default auto)", 0},
         {"label-column", 0, CLI_LONG, &a->label_col, "N", "CSV column of the target, from 0 (-1 = last, default)", 0},
+        {"weight-column", 0, CLI_LONG, &a->weight_col, "N", "CSV column of each row's weight (finite, >= 0, not\n"
+         "                               all 0), from 0 (-1 = last); taken out of the features.\n"
+         "                               A weight of 2 counts a row twice, 0 leaves it out; the\n"
+         "                               validation rows keep theirs; --test drops the column", 0},
+        {"max-data-bytes", 0, CLI_STR, &a->max_data_bytes, "N", "refuse data that would take more than N bytes\n"
+         "                               to load (suffix K, M or G; default: half the\n"
+         "                               physical memory; 0: no bound)", 0},
         {"task", 0, CLI_STR, &a->task, "classify|regress", "class labels or float targets (default classify)", 0},
         {"layers", 0, CLI_STR, &a->layers, "SPEC", "all layer sizes, e.g. 784-512-256-10", 0},
         {"hidden", 0, CLI_STR, &a->hidden, "SPEC", "hidden layer sizes, e.g. 512,256 (default 768,384)", 0},
@@ -286,6 +306,14 @@ static int check_sizes(train_run *r, const cli_opt *opts)
     if (a->patience > 0 && a->validation == 0)
         return cli_error(CLI_USAGE, "train", "--patience needs a validation set (--validation F)");
     if (a->label_col < -1) return cli_error(CLI_USAGE, "train", "--label-column must be >= -1");
+    if (a->weight_col < -1 && cli_seen(opts, "weight-column"))
+        return cli_error(CLI_USAGE, "train", "--weight-column must be >= -1");
+    if (a->weight_col != -2 && a->data == NULL)
+        return cli_error(CLI_USAGE, "train", "--weight-column needs CSV --data");
+    if (a->weight_col != -2 && strcmp(a->augment, "none") != 0)
+        return cli_error(CLI_USAGE, "train", "--weight-column does not combine with --augment");
+    if (a->max_data_bytes != NULL && cli_max_data_bytes_option("train", a->max_data_bytes) != 0)
+        return CLI_USAGE;
     if (a->test_labels != NULL && a->test == NULL)
         return cli_error(CLI_USAGE, "train", "--test-labels needs --test");
     if (a->data == NULL && (a->labels != NULL || a->test != NULL))
@@ -337,6 +365,15 @@ static int load_data(train_run *r)
                                 r->classes, &r->test)) != 0)
             return rc;
     }
+    if (a->weight_col != -2) {
+        if (a->labels != NULL || a->test_labels != NULL)
+            return cli_error(CLI_USAGE, "train", "--weight-column needs CSV data, not IDX");
+        /* The test set's weights are dropped: the test report is unweighted. */
+        if ((rc = cli_take_weights("train", r->train, a->weight_col, a->label_col, 1, &r->wtrain)) != 0 ||
+            (r->test != NULL &&
+             (rc = cli_take_weights("train", r->test, a->weight_col, a->label_col, 0, &r->wtest)) != 0))
+            return rc;
+    }
     if (r->classes && mlp_dataset_classes(r->train) == NULL)
         return cli_error(CLI_FAIL, "train", "the training data has no class labels (--labels FILE)");
     if (!r->classes && mlp_dataset_values(r->train) == NULL)
@@ -358,7 +395,7 @@ static int load_data(train_run *r)
 static int share_counts(train_run *r)
 {
     const char *name = r->fashion ? "Fashion-MNIST" : r->a.data;
-    size_t cols = mlp_dataset_cols(r->train), cols0 = cli_world_bcast(&r->w, cols);
+    size_t cols = set_cols(r->train, &r->wtrain), cols0 = cli_world_bcast(&r->w, cols);
     size_t rows0 = cli_world_bcast(&r->w, r->n_rows);
     int rc = 0, bar = !r->w.mpi && !r->a.quiet && isatty(fileno(stdout));
     if (cols != cols0)
@@ -370,19 +407,17 @@ static int share_counts(train_run *r)
     r->n_out = cli_world_max(&r->w, r->n_out);
     r->n_rows_all = r->a.shard ? cli_world_sum(&r->w, r->n_rows) : r->n_rows;
     r->every_batch = bar;
-#ifdef MLP_HAVE_DATASET_PART
     if (rc == 0 && r->a.shard && r->classes) {
         mlp_status st = mlp_dataset_set_num_classes(r->train, r->n_out);
         if (st != MLP_OK) rc = cli_lib_error("train", "the number of classes", st);
     }
-#endif
     return rc;
 }
 
 /* The layer sizes from the data and --layers or --hidden. */
 static int fit_sizes(train_run *r)
 {
-    size_t n_in = mlp_dataset_cols(r->train), i;
+    size_t n_in = set_cols(r->train, &r->wtrain), i;
     if (r->a.layers != NULL) {
         size_t last = r->sizes[r->n_sizes - 1];
         /* A classifier may have more outputs than the data shows classes. */
@@ -424,10 +459,12 @@ static int fit_targets(train_run *r)
 {
     const cli_world *shards = r->a.shard && r->w.mpi ? &r->w : NULL;
     int rc;
-    if ((rc = set_scaling(r->net, r->scale, r->train, shards)) != 0) return rc;
-    r->y_train = cli_targets("train", r->net, r->train);
+    if ((rc = set_scaling(r->net, r->scale, set_X(r->train, &r->wtrain), r->n_rows, shards)) != 0)
+        return rc;
+    r->y_train = cli_targets_cols("train", r->net, r->train, set_cols(r->train, &r->wtrain));
     if (r->y_train == NULL ||
-        (r->test != NULL && (r->y_test = cli_targets("train", r->net, r->test)) == NULL))
+        (r->test != NULL && (r->y_test = cli_targets_cols("train", r->net, r->test,
+                                                          set_cols(r->test, &r->wtest))) == NULL))
         return CLI_FAIL;
     return 0;
 }
@@ -512,7 +549,8 @@ static void print_summary(const train_run *r)
         printf("processes: %d, replicated: each reads every training row and trains on its slice "
                "of each batch of %zu\n", r->w.size, a->batch);
     printf("data: %s, %zu rows x %zu features", r->fashion ? "Fashion-MNIST" : a->data,
-           r->n_rows_all, mlp_dataset_cols(r->train));
+           r->n_rows_all, set_cols(r->train, &r->wtrain));
+    if (r->wtrain.w != NULL) printf(", weights from column %ld", a->weight_col);
     if (r->classes) printf(", %zu classes", r->n_out);
     if (r->test != NULL) printf("; test %zu rows", mlp_dataset_rows(r->test));
     printf("\nnetwork: ");
@@ -546,6 +584,9 @@ static int run_training(train_run *r)
     if (!r->a.quiet) print_summary(r);
     if (r->augment)
         st = mlp_train(r->tr, s->X, s->y, s->n, s->X_val, s->y_val, s->n_val);
+    else if (r->wtrain.w != NULL)
+        st = mlp_train_weighted(r->tr, r->wtrain.X, r->y_train, r->wtrain.w, r->n_rows, NULL, NULL,
+                                NULL, 0);
     else
         st = mlp_train(r->tr, mlp_dataset_features(r->train), r->y_train, r->n_rows, NULL, NULL, 0);
     if (r->pr.tty && !r->a.quiet) fputs("\r\033[K", stdout);
@@ -610,7 +651,7 @@ static int write_outputs(const train_run *r)
     if ((rc = write_curves(r)) != 0) return rc;
     if (r->test != NULL) {
         double tl = NAN, ta = NAN;
-        st = mlp_evaluate(r->net, mlp_dataset_features(r->test), mlp_dataset_rows(r->test), r->y_test,
+        st = mlp_evaluate(r->net, set_X(r->test, &r->wtest), mlp_dataset_rows(r->test), r->y_test,
                           &tl, &ta);
         if (st != MLP_OK) return cli_lib_error("train", "evaluating the test set", st);
         printf("test loss: %.4f\n", tl);
@@ -623,6 +664,8 @@ static int write_outputs(const train_run *r)
 static void train_run_free(train_run *r)
 {
     cli_split_free(&r->split);
+    cli_weighted_free(&r->wtrain);
+    cli_weighted_free(&r->wtest);
     mlp_trainer_destroy(r->tr);
     mlp_destroy(r->net);
     mlp_dataset_destroy(r->train);
@@ -657,8 +700,6 @@ static int prepare(train_run *r, const cli_opt *opts)
 {
     int rc = check_names(r, opts);
     if (rc == 0) rc = check_sizes(r, opts);
-    if (rc == 0 && r->a.shard && !cli_can_shard())
-        rc = cli_error(CLI_USAGE, "train", "--shard: this libmlp cannot load parts of files");
     if ((rc = agreed(r, rc)) != 0) return rc;
     set_threads(&r->a, r->w.local_size);
     if ((rc = agreed(r, load_data(r))) != 0 || (rc = agreed(r, share_counts(r))) != 0 ||

@@ -55,10 +55,10 @@ static void fit_standard(const cli_world *w, const float *X, size_t n, size_t n_
     }
 }
 
-int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const mlp_dataset *ds, int minmax,
-                          const char *cmd)
+int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const float *X, size_t n,
+                          int minmax, const char *cmd)
 {
-    size_t d = mlp_input_size(net), n = mlp_dataset_rows(ds), n_all = cli_world_sum(w, n);
+    size_t d = mlp_input_size(net), n_all = cli_world_sum(w, n);
     double *acc = calloc(2 * d, sizeof *acc);
     float *offset = malloc(d * sizeof *offset), *scale = malloc(d * sizeof *scale);
     /* Every process takes part in the reductions below, so a failure here
@@ -67,8 +67,8 @@ int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const mlp_datase
     mlp_status st;
     if (rc == 0 && n_all == 0) rc = cli_error(CLI_FAIL, cmd, "no training rows to fit the scaling on");
     if (rc == 0) {
-        if (minmax) fit_minmax(w, mlp_dataset_features(ds), n, d, acc, offset, scale);
-        else fit_standard(w, mlp_dataset_features(ds), n, n_all, d, acc, offset, scale);
+        if (minmax) fit_minmax(w, X, n, d, acc, offset, scale);
+        else fit_standard(w, X, n, n_all, d, acc, offset, scale);
         if ((st = mlp_set_input_scaling(net, offset, scale)) != MLP_OK)
             rc = cli_lib_error(cmd, "input scaling", st);
     } else if (acc == NULL || offset == NULL || scale == NULL) {
