@@ -39,6 +39,9 @@ int cli_error(int code, const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* From now on every message says "mlp CMD: rank N: ..." (a process of an
+ * MPI job); -1 (the default) names no rank. */
+void cli_set_rank(int rank);
 /* A library failure: "mlp CMD: what: <mlp_last_error or mlp_strerror>". */
 int cli_lib_error(const char *cmd, const char *what, mlp_status st);
 /* Looks name up in a NULL-terminated list; returns its index or -1. */
@@ -72,6 +75,12 @@ int cli_max_data_bytes_option(const char *cmd, const char *s);
  * told apart by the first bytes. header: "auto", "yes" or "no". */
 int cli_load_data(const char *cmd, const char *path, const char *labels_path, const char *header,
                   long label_column, int classes, mlp_dataset **out);
+/* The same for part `part` of `parts` of the rows (the sharded mode of an
+ * MPI job; libmlp's mlp_dataset_load_*_part); parts 1 is the whole file. */
+int cli_load_fashion_part(const char *cmd, int test, size_t part, size_t parts, mlp_dataset **out);
+int cli_load_data_part(const char *cmd, const char *path, const char *labels_path,
+                       const char *header, long label_column, int classes, size_t part,
+                       size_t parts, mlp_dataset **out);
 
 /* A data set's features with the CSV weight column taken out. */
 typedef struct cli_weighted {
@@ -127,6 +136,44 @@ typedef struct cli_split {
 int cli_split_flip(const mlp_dataset *ds, int classes, double val_fraction, uint64_t seed,
                    size_t width, cli_split *out);
 void cli_split_free(cli_split *s);
+
+/* ---- the processes of an MPI job (world.c, world_scaling.c) ----------- */
+
+/* rank 0 of 1 outside an MPI job. */
+typedef struct cli_world {
+    int rank, size;
+    int local_size; /* processes on this machine */
+    int mpi;        /* MPI was initialised: a launcher (mpirun, srun) started us */
+} cli_world;
+
+/* Joins the MPI job when a launcher's environment says one started this
+ * process (OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_SIZE or PMI_RANK), and
+ * names the rank in every message from then on; otherwise a world of one,
+ * and MPI is never initialised. Prints why it fails. */
+int cli_world_init(cli_world *w, const char *cmd);
+/* The cores this process may run on (its affinity mask: mpirun's binding,
+ * taskset, a Slurm cpuset), or 0 when unknown. */
+int cli_cpus_allowed(void);
+/* Collective: the largest of every process's rc (0 when all succeeded). */
+int cli_world_agree(const cli_world *w, int rc);
+/* Collective: the sum, the largest, and rank 0's value. */
+size_t cli_world_sum(const cli_world *w, size_t v);
+size_t cli_world_max(const cli_world *w, size_t v);
+size_t cli_world_bcast(const cli_world *w, size_t v);
+/* Collective, in place: op < 0 the minimum, 0 the sum, > 0 the maximum. */
+void cli_world_reduce_doubles(const cli_world *w, double *x, size_t n, int op);
+/* After a failure the other processes may not share (they would wait for
+ * this one forever): ends the whole job (MPI_Abort) when there are others;
+ * returns rc in a world of one. Print the cause first. */
+int cli_world_abort(const cli_world *w, int rc);
+/* Collective: attaches the world to tr (mlp_mpi_attach), sharded or
+ * replicated; MLP_OK and nothing done outside MPI. */
+mlp_status cli_world_attach(const cli_world *w, mlp_trainer *tr, int sharded);
+void cli_world_finish(cli_world *w);
+/* Collective: input scaling (minmax, else standard) from the rows of every
+ * process (here X, n rows of the network's inputs), the same on all. */
+int cli_world_fit_scaling(const cli_world *w, mlp_network *net, const float *X, size_t n,
+                          int minmax, const char *cmd);
 
 /* ---- commands --------------------------------------------------------- */
 

@@ -32,6 +32,7 @@ typedef struct train_args {
     size_t step_epochs, batch, epochs, patience, threads, max_fun;
     int quiet;
     int profile;
+    int shard;
 } train_args;
 
 static const train_args defaults = {
@@ -43,7 +44,7 @@ static const train_args defaults = {
     2e-3, 1.0, 0.0, 0.1, 0.9, 0.1, 0.0, 0.0,
     0.2, 0.1, 0.05, 1e-4,
     10, 256, 30, 0, 0, 15000,
-    0, 0};
+    0, 0, 0};
 
 /* "" or "none" switches an output off. */
 static const char *output_path(const char *p) { return p && *p && strcmp(p, "none") ? p : NULL; }
@@ -60,13 +61,18 @@ static char *beside(const char *model, const char *suffix)
     return s;
 }
 
-static int set_scaling(mlp_network *net, int kind, const float *X, size_t rows)
+/* shards: the processes of a sharded run, whose rows together are the
+ * training set (NULL: X is the whole training set). */
+static int set_scaling(mlp_network *net, int kind, const float *X, size_t rows,
+                       const cli_world *shards)
 {
     size_t n = mlp_input_size(net), i;
     float *off, *sc;
     mlp_status st;
     if (kind == SCALE_AUTO) kind = SCALE_STANDARD;
     if (kind == SCALE_NONE) return 0;
+    if ((kind == SCALE_MINMAX || kind == SCALE_STANDARD) && shards != NULL)
+        return cli_world_fit_scaling(shards, net, X, rows, kind == SCALE_MINMAX, "train");
     if (kind == SCALE_MINMAX || kind == SCALE_STANDARD) {
         st = mlp_fit_input_scaling(net, X, rows,
                                    kind == SCALE_MINMAX ? MLP_SCALE_MINMAX : MLP_SCALE_STANDARD);
@@ -124,6 +130,11 @@ typedef struct train_run {
     cli_weighted wtrain, wtest; /* with --weight-column: features and weights */
     const void *y_train, *y_test;
     cli_progress pr;
+    /* Under MPI: the processes, and the training rows of all of them
+     * (their sum when sharded). every_batch: a live progress bar. */
+    cli_world w;
+    size_t n_rows_all;
+    int every_batch;
 } train_run;
 
 /* The features of a set (the weight column taken out when given) and their count. */
@@ -155,7 +166,7 @@ static void train_help_init(train_help *h)
     snprintf(h->schedule, sizeof h->schedule, "%s (default %s)", names, defaults.schedule);
 }
 
-#define TRAIN_N_OPTS 43 /* the options below and the terminating entry */
+#define TRAIN_N_OPTS 44 /* the options below and the terminating entry */
 
 static void train_options(cli_opt *out, train_args *a, const train_help *h)
 {
@@ -217,6 +228,9 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
         {"profile", 0, CLI_FLAG, &a->profile, NULL,
          "print where the training time went (products, element-wise, dropout, optimizer, data, "
          "validation, other)", 0},
+        {"shard", 0, CLI_FLAG, &a->shard, NULL,
+         "under mpirun or srun: each process reads only its part\n"
+         "                               of the training rows (default: each reads all)", 0},
         {NULL, 0, CLI_FLAG, NULL, NULL, NULL, 0}};
     typedef char count_matches[sizeof opts == TRAIN_N_OPTS * sizeof opts[0] ? 1 : -1];
     (void)sizeof(count_matches);
@@ -307,36 +321,48 @@ static int check_sizes(train_run *r, const cli_opt *opts)
     return 0;
 }
 
-static void set_threads(const train_args *a)
+/* Under MPI the cores are shared by the processes on this machine, and
+ * mpirun binds each process to a core or a socket by default: the
+ * automatic count never exceeds the cores this process may run on. */
+static void set_threads(const train_args *a, int local_procs)
 {
     double load = 0;
-    int nt = a->threads > 0 ? (int)a->threads : auto_threads(&load);
+    int nt = a->threads > 0 ? (int)a->threads : auto_threads(&load) / local_procs;
+    int allowed = cli_cpus_allowed(), capped = a->threads == 0 && allowed > 0 && nt > allowed;
+    if (capped) nt = allowed;
+    if (nt < 1) nt = 1;
     mlp_set_num_threads(nt);
     if (!a->quiet) {
         printf("threads: %d", nt);
         if (a->threads == 0) printf(" (auto: %ld cores, load average %.2f)",
                                     sysconf(_SC_NPROCESSORS_ONLN), load);
+        if (a->threads == 0 && local_procs > 1) printf(" per process, %d processes here", local_procs);
+        if (capped) printf(", %d allowed to this process", allowed);
         printf("\n");
     }
 }
 
-/* The training and test sets, and the number of outputs they call for. */
+/* The training and test sets, and the number of outputs they call for.
+ * Sharded, each process loads its part of the training rows; only rank 0
+ * evaluates, so only rank 0 loads the test set. */
 static int load_data(train_run *r)
 {
     const train_args *a = &r->a;
-    int rc;
+    size_t part = a->shard ? (size_t)r->w.rank : 0, parts = a->shard ? (size_t)r->w.size : 1;
+    int rc, test = r->w.rank == 0;
     r->fashion = a->data == NULL;
     if (r->fashion) {
         if (!r->classes)
             return cli_error(CLI_USAGE, "train", "Fashion-MNIST needs softmax_cross_entropy");
-        if ((rc = cli_load_fashion("train", 0, &r->train)) != 0) return rc;
-        if ((rc = cli_load_fashion("train", 1, &r->test)) != 0) return rc;
+        if ((rc = cli_load_fashion_part("train", 0, part, parts, &r->train)) != 0) return rc;
+        if (test && (rc = cli_load_fashion("train", 1, &r->test)) != 0) return rc;
     } else {
-        if ((rc = cli_load_data("train", a->data, a->labels, a->header, a->label_col, r->classes,
-                                &r->train)) != 0)
+        if ((rc = cli_load_data_part("train", a->data, a->labels, a->header, a->label_col,
+                                     r->classes, part, parts, &r->train)) != 0)
             return rc;
-        if (a->test != NULL && (rc = cli_load_data("train", a->test, a->test_labels, a->header,
-                                                   a->label_col, r->classes, &r->test)) != 0)
+        if (test && a->test != NULL &&
+            (rc = cli_load_data("train", a->test, a->test_labels, a->header, a->label_col,
+                                r->classes, &r->test)) != 0)
             return rc;
     }
     if (a->weight_col != -2) {
@@ -358,6 +384,34 @@ static int load_data(train_run *r)
         r->n_out = mlp_dataset_num_classes(r->test);
     if (r->classes && r->n_out < 2) r->n_out = 2;
     return 0;
+}
+
+/* What the processes must agree on once each holds its data: the features
+ * per row (replicated, the rows too), the outputs (the largest class any
+ * part shows) and the training rows of all. Collective; a process that
+ * differs says how. No live bar under MPI: the launcher gives every
+ * process a terminal even when its own output goes to a log file, and the
+ * trainer options (the callback's rate among them) must agree. */
+static int share_counts(train_run *r)
+{
+    const char *name = r->fashion ? "Fashion-MNIST" : r->a.data;
+    size_t cols = set_cols(r->train, &r->wtrain), cols0 = cli_world_bcast(&r->w, cols);
+    size_t rows0 = cli_world_bcast(&r->w, r->n_rows);
+    int rc = 0, bar = !r->w.mpi && !r->a.quiet && isatty(fileno(stdout));
+    if (cols != cols0)
+        rc = cli_error(CLI_FAIL, "train", "%s: %zu features per row, but %zu on rank 0", name, cols,
+                       cols0);
+    else if (!r->a.shard && r->n_rows != rows0)
+        rc = cli_error(CLI_FAIL, "train", "%s: %zu rows, but %zu on rank 0 (without --shard every "
+                       "process trains on the same rows)", name, r->n_rows, rows0);
+    r->n_out = cli_world_max(&r->w, r->n_out);
+    r->n_rows_all = r->a.shard ? cli_world_sum(&r->w, r->n_rows) : r->n_rows;
+    r->every_batch = bar;
+    if (rc == 0 && r->a.shard && r->classes) {
+        mlp_status st = mlp_dataset_set_num_classes(r->train, r->n_out);
+        if (st != MLP_OK) rc = cli_lib_error("train", "the number of classes", st);
+    }
+    return rc;
 }
 
 /* The layer sizes from the data and --layers or --hidden. */
@@ -397,7 +451,16 @@ static int build_network(train_run *r)
         if (p > 0 && (st = mlp_set_dropout(r->net, i, (float)p)) != MLP_OK)
             return cli_lib_error("train", "dropout", st);
     }
-    if ((rc = set_scaling(r->net, r->scale, set_X(r->train, &r->wtrain), r->n_rows)) != 0) return rc;
+    return 0;
+}
+
+/* The input scaling (collective when sharded) and the targets. */
+static int fit_targets(train_run *r)
+{
+    const cli_world *shards = r->a.shard && r->w.mpi ? &r->w : NULL;
+    int rc;
+    if ((rc = set_scaling(r->net, r->scale, set_X(r->train, &r->wtrain), r->n_rows, shards)) != 0)
+        return rc;
     r->y_train = cli_targets_cols("train", r->net, r->train, set_cols(r->train, &r->wtrain));
     if (r->y_train == NULL ||
         (r->test != NULL && (r->y_test = cli_targets_cols("train", r->net, r->test,
@@ -445,7 +508,9 @@ static int set_trainer_options(train_run *r)
     return 0;
 }
 
-/* The trainer, the flipped copies (--augment flip) and the progress report. */
+/* The trainer, the flipped copies (--augment flip) and the progress
+ * report; the options follow once every process has its rows
+ * (set_trainer_options). */
 static int build_trainer(train_run *r)
 {
     const train_args *a = &r->a;
@@ -461,15 +526,14 @@ static int build_trainer(train_run *r)
             return rc;
         r->n_train = r->split.n;
     }
-    if ((rc = set_trainer_options(r)) != 0) return rc;
     if (a->profile && (st = mlp_trainer_set_profile(r->tr, 1)) != MLP_OK)
         return cli_lib_error("train", "--profile", st);
     memset(&r->pr, 0, sizeof r->pr);
     r->pr.out = stdout;
-    r->pr.tty = isatty(fileno(stdout));
+    r->pr.tty = r->every_batch;
     r->pr.quiet = a->quiet;
     r->pr.batch_size = a->batch;
-    if (r->pr.tty && !a->quiet) mlp_trainer_set(r->tr, MLP_OPTION_CALLBACK_EVERY_BATCH, 1);
+    if (r->every_batch) mlp_trainer_set(r->tr, MLP_OPTION_CALLBACK_EVERY_BATCH, 1);
     mlp_trainer_set_callback(r->tr, cli_progress_cb, &r->pr);
     return 0;
 }
@@ -478,8 +542,14 @@ static void print_summary(const train_run *r)
 {
     const train_args *a = &r->a;
     size_t i;
-    printf("data: %s, %zu rows x %zu features", r->fashion ? "Fashion-MNIST" : a->data, r->n_rows,
-           set_cols(r->train, &r->wtrain));
+    if (r->w.mpi && a->shard)
+        printf("processes: %d, sharded: each reads and shuffles its own part of the training "
+               "rows and gives its share of every batch of %zu\n", r->w.size, a->batch);
+    else if (r->w.mpi)
+        printf("processes: %d, replicated: each reads every training row and trains on its slice "
+               "of each batch of %zu\n", r->w.size, a->batch);
+    printf("data: %s, %zu rows x %zu features", r->fashion ? "Fashion-MNIST" : a->data,
+           r->n_rows_all, set_cols(r->train, &r->wtrain));
     if (r->wtrain.w != NULL) printf(", weights from column %ld", a->weight_col);
     if (r->classes) printf(", %zu classes", r->n_out);
     if (r->test != NULL) printf("; test %zu rows", mlp_dataset_rows(r->test));
@@ -520,7 +590,14 @@ static int run_training(train_run *r)
     else
         st = mlp_train(r->tr, mlp_dataset_features(r->train), r->y_train, r->n_rows, NULL, NULL, 0);
     if (r->pr.tty && !r->a.quiet) fputs("\r\033[K", stdout);
-    if (st != MLP_OK) return cli_lib_error("train", "training failed", st);
+    if (st != MLP_OK) {
+        int rc = cli_lib_error("train", "training failed", st);
+        /* Divergence and a disagreement between the processes are decided
+         * together, so every process returns them at once; any other
+         * failure is this process's alone, and the others wait for it. */
+        if (st == MLP_ERR_DIVERGED || st == MLP_ERR_MISMATCH) return rc;
+        return cli_world_abort(&r->w, rc);
+    }
     if (!r->a.quiet && mlp_trainer_stop_reason(r->tr) == MLP_STOP_EARLY)
         printf("early stop after %zu epochs; best epoch %zu restored\n",
                mlp_trainer_epochs_run(r->tr), mlp_trainer_best_epoch(r->tr));
@@ -595,34 +672,93 @@ static void train_run_free(train_run *r)
     mlp_dataset_destroy(r->test);
 }
 
-int cmd_train(int argc, char **argv)
+/* A stage's outcome, agreed by every process: one that failed has said
+ * why; the others stop with it (rank 0 says so), so that no process waits
+ * for another that has given up. */
+static int agreed(const train_run *r, int rc)
 {
-    train_run r;
+    int all = cli_world_agree(&r->w, rc);
+    if (all != 0 && rc == 0 && r->w.rank == 0)
+        cli_error(all, "train", "stopping: another process failed (its message names its rank)");
+    return all;
+}
+
+/* Joins the trainer to the other processes. The attachment's own checks
+ * (shapes, options, rows) fail on every process at once; anything else
+ * fails this one alone, mid-way through a collective call. */
+static int attach(train_run *r)
+{
+    mlp_status st = cli_world_attach(&r->w, r->tr, r->a.shard);
+    int rc = st == MLP_OK ? 0 : cli_lib_error("train", "joining the other processes", st);
+    if (rc != 0 && st != MLP_ERR_MISMATCH && st != MLP_ERR_OPTION) return cli_world_abort(&r->w, rc);
+    return agreed(r, rc);
+}
+
+/* From the options to a trainer ready on every process; each stage ends
+ * in an agreement, so that a failure on one process stops all of them. */
+static int prepare(train_run *r, const cli_opt *opts)
+{
+    int rc = check_names(r, opts);
+    if (rc == 0) rc = check_sizes(r, opts);
+    if ((rc = agreed(r, rc)) != 0) return rc;
+    set_threads(&r->a, r->w.local_size);
+    if ((rc = agreed(r, load_data(r))) != 0 || (rc = agreed(r, share_counts(r))) != 0 ||
+        (rc = agreed(r, build_network(r))) != 0 || (rc = agreed(r, fit_targets(r))) != 0 ||
+        (rc = agreed(r, build_trainer(r))) != 0)
+        return rc;
+    /* The warm-up counts the steps of an epoch over every process's rows. */
+    if (r->a.shard) r->n_train = cli_world_sum(&r->w, r->n_train);
+    if ((rc = agreed(r, set_trainer_options(r))) != 0) return rc;
+    return attach(r);
+}
+
+/* Outside MPI a world of one. Under mpirun or srun every process runs this;
+ * rank 0 alone prints and writes the outputs, the others stay quiet unless
+ * something fails. */
+static int train_in_world(train_run *r, int argc, char **argv)
+{
     train_help h;
     cli_opt opts[TRAIN_N_OPTS];
     const char *pos[1];
     size_t n_pos;
-    int help, rc;
+    int help = 0, rc;
+
+    train_help_init(&h);
+    train_options(opts, &r->a, &h);
+    rc = agreed(r, cli_parse("train", argc, argv, opts, pos, 0, &n_pos, &help));
+    if (rc) return rc;
+    if (help) {
+        if (r->w.rank == 0)
+            cli_usage(stdout, "train", "[options]",
+                      "Trains a multilayer perceptron, saves it with its input scaling, writes\n"
+                      "its learning curve (CSV and SVG), and ends with `test accuracy: NN.NN%`\n"
+                      "when a test set is known. Without --data it trains on Fashion-MNIST with\n"
+                      "the project's best defaults.\n\n"
+                      "Under `mpirun -np N` (or Slurm's srun) N processes train one model\n"
+                      "data-parallel. Each reads the whole training set and trains on its\n"
+                      "slice of every batch: the model one process trains with the same\n"
+                      "batch size. With --shard each reads only its part of the rows and\n"
+                      "holds out --validation of them (validation loss and accuracy are\n"
+                      "summed over all processes). Rank 0 alone prints, reads\n"
+                      "and scores the test set, and writes the model and the curves; a\n"
+                      "process that fails ends the job, naming its rank.", opts);
+        return 0;
+    }
+    if (r->w.rank != 0) r->a.quiet = 1;
+    if ((rc = prepare(r, opts)) != 0 || (rc = run_training(r)) != 0) return rc;
+    return agreed(r, r->w.rank == 0 ? write_outputs(r) : 0);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_run r;
+    int rc;
 
     memset(&r, 0, sizeof r);
     r.a = defaults;
-    train_help_init(&h);
-    train_options(opts, &r.a, &h);
-    rc = cli_parse("train", argc, argv, opts, pos, 0, &n_pos, &help);
-    if (rc) return rc;
-    if (help) {
-        cli_usage(stdout, "train", "[options]",
-                  "Trains a multilayer perceptron, saves it with its input scaling, writes\n"
-                  "its learning curve (CSV and SVG), and ends with `test accuracy: NN.NN%`\n"
-                  "when a test set is known. Without --data it trains on Fashion-MNIST with\n"
-                  "the project's best defaults.", opts);
-        return 0;
-    }
-    if ((rc = check_names(&r, opts)) != 0 || (rc = check_sizes(&r, opts)) != 0) return rc;
-    set_threads(&r.a);
-    if ((rc = load_data(&r)) == 0 && (rc = build_network(&r)) == 0 &&
-        (rc = build_trainer(&r)) == 0 && (rc = run_training(&r)) == 0)
-        rc = write_outputs(&r);
+    if ((rc = cli_world_init(&r.w, "train")) != 0) return rc;
+    rc = train_in_world(&r, argc, argv);
     train_run_free(&r);
+    cli_world_finish(&r.w);
     return rc;
 }

@@ -56,7 +56,30 @@ const char *cli_fashion_dir(void)
     return dir != NULL && *dir != '\0' ? dir : FASHION_DIR;
 }
 
+/* Part `part` of `parts` of a file (the sharded mode of an MPI job), or
+ * the whole file within --max-data-bytes when parts is 1 (the bound is
+ * the whole load's; a part takes about 1/parts of it). */
+static mlp_status load_idx(mlp_dataset **out, const char *img, const char *lab, size_t part,
+                           size_t parts)
+{
+    if (parts == 1) return mlp_dataset_load_idx_limit(out, img, lab, max_bytes_now());
+    return mlp_dataset_load_idx_part(out, img, lab, part, parts);
+}
+
+static mlp_status load_csv(mlp_dataset **out, const char *path, int hdr, long label_column,
+                           int classes, size_t part, size_t parts)
+{
+    if (parts == 1)
+        return mlp_dataset_load_csv_limit(out, path, hdr, label_column, classes, max_bytes_now());
+    return mlp_dataset_load_csv_part(out, path, hdr, label_column, classes, part, parts);
+}
+
 int cli_load_fashion(const char *cmd, int test, mlp_dataset **out)
+{
+    return cli_load_fashion_part(cmd, test, 0, 1, out);
+}
+
+int cli_load_fashion_part(const char *cmd, int test, size_t part, size_t parts, mlp_dataset **out)
 {
     char img[1024], lab[1024];
     const char *dir = cli_fashion_dir(), *stem = test ? "t10k" : "train";
@@ -69,7 +92,7 @@ int cli_load_fashion(const char *cmd, int test, mlp_dataset **out)
                          "Fashion-MNIST is not installed (no %s): run "
                          "`apt-get install dataset-fashion-mnist`, or pass --data FILE",
                          img);
-    st = mlp_dataset_load_idx_limit(out, img, lab, max_bytes_now());
+    st = load_idx(out, img, lab, part, parts);
     if (st != MLP_OK) return cli_lib_error(cmd, "Fashion-MNIST", st);
     return 0;
 }
@@ -90,6 +113,13 @@ static int looks_like_idx(const char *path)
 int cli_load_data(const char *cmd, const char *path, const char *labels_path, const char *header,
                   long label_column, int classes, mlp_dataset **out)
 {
+    return cli_load_data_part(cmd, path, labels_path, header, label_column, classes, 0, 1, out);
+}
+
+int cli_load_data_part(const char *cmd, const char *path, const char *labels_path,
+                       const char *header, long label_column, int classes, size_t part,
+                       size_t parts, mlp_dataset **out)
+{
     mlp_status st;
     int hdr;
     FILE *probe = fopen(path, "rb");
@@ -97,7 +127,7 @@ int cli_load_data(const char *cmd, const char *path, const char *labels_path, co
     if (probe == NULL) return cli_error(CLI_FAIL, cmd, "%s: %s", path, strerror(errno));
     fclose(probe);
     if (labels_path != NULL || looks_like_idx(path)) {
-        st = mlp_dataset_load_idx_limit(out, path, labels_path, max_bytes_now());
+        st = load_idx(out, path, labels_path, part, parts);
         if (st == MLP_ERR_TOO_LARGE)
             return cli_error(CLI_FAIL, cmd, "reading IDX data: %s (raise --max-data-bytes if the "
                              "file is trusted)", mlp_last_error());
@@ -108,7 +138,7 @@ int cli_load_data(const char *cmd, const char *path, const char *labels_path, co
     else if (strcmp(header, "yes") == 0) hdr = 1;
     else if (strcmp(header, "no") == 0) hdr = 0;
     else return cli_error(CLI_USAGE, cmd, "--header takes auto, yes or no, not '%s'", header);
-    st = mlp_dataset_load_csv_limit(out, path, hdr, label_column, classes, max_bytes_now());
+    st = load_csv(out, path, hdr, label_column, classes, part, parts);
     if (st == MLP_ERR_TOO_LARGE)
         return cli_error(CLI_FAIL, cmd, "reading CSV data: %s (raise --max-data-bytes if the "
                          "file is trusted)", mlp_last_error());

@@ -7,14 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under MPI every process's stderr reaches the same terminal, so each
+ * message names the process it comes from (cli_set_rank). */
+static int message_rank = -1;
+
+void cli_set_rank(int rank) { message_rank = rank; }
+
 int cli_error(int code, const char *cmd, const char *fmt, ...)
 {
+    /* One write, so that the lines of several processes never interleave
+     * within a line. */
+    char msg[2048];
+    int n = message_rank >= 0 ? snprintf(msg, sizeof msg, "mlp %s: rank %d: ", cmd, message_rank)
+                              : snprintf(msg, sizeof msg, "mlp %s: ", cmd);
     va_list ap;
-    fprintf(stderr, "mlp %s: ", cmd);
+    if (n < 0 || (size_t)n >= sizeof msg - 2) n = 0;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - (size_t)n - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    strcat(msg, "\n");
+    fputs(msg, stderr);
     return code;
 }
 
@@ -22,6 +34,10 @@ int cli_lib_error(const char *cmd, const char *what, mlp_status st)
 {
     const char *detail = mlp_last_error();
     if (detail == NULL || *detail == '\0') detail = mlp_strerror(st);
+    /* The library's detail says what could not be allocated, not that
+     * memory ran out. */
+    if (st == MLP_ERR_NOMEM && strstr(detail, "memory") == NULL)
+        return cli_error(CLI_FAIL, cmd, "%s: out of memory (%s)", what, detail);
     return cli_error(CLI_FAIL, cmd, "%s: %s", what, detail);
 }
 
