@@ -122,6 +122,11 @@ MLP_API const char *mlp_status_name(mlp_status status);
  * e.g. "layer 2: weights need 512 floats, got 511". Valid until the next
  * libmlp call in the same thread; "" if none. Thread-local storage. */
 MLP_API const char *mlp_last_error(void);
+/* Records message (copied, truncated to 511 bytes) as the calling thread's
+ * mlp_last_error() and returns status: for code that plugs into libmlp's
+ * hooks (such as libmlp_mpi behind mlp_reducer), so that its failures are
+ * described like the library's own. */
+MLP_API mlp_status mlp_set_last_error(mlp_status status, const char *message);
 
 /* ------------------------------------------------------------------ */
 /* Activations, losses, initialisation                                */

@@ -87,15 +87,16 @@ mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode)
     mlp_status st;
 
     if (!tr)
-        return MLP_ERR_NULL;
+        return mlp_set_last_error(MLP_ERR_NULL, "mlp_mpi_attach: tr is NULL");
     if (mode != MLP_MPI_REPLICATED && mode != MLP_MPI_SHARDED)
-        return MLP_ERR_ARGUMENT;
+        return mlp_set_last_error(MLP_ERR_ARGUMENT, "mlp_mpi_attach: mode is neither "
+                                                    "MLP_MPI_REPLICATED nor MLP_MPI_SHARDED");
     c = calloc(1, sizeof *c);
     if (!c)
-        return MLP_ERR_NOMEM;
+        return mlp_set_last_error(MLP_ERR_NOMEM, "mlp_mpi_attach: out of memory");
     if (MPI_Comm_dup(comm, &c->comm) != MPI_SUCCESS) {
         free(c);
-        return MLP_ERR_IO;
+        return mlp_set_last_error(MLP_ERR_IO, "mlp_mpi_attach: MPI_Comm_dup failed");
     }
     r.ctx = c;
     MPI_Comm_rank(c->comm, &r.rank);
@@ -121,6 +122,6 @@ mlp_status mlp_mpi_attach_f(mlp_trainer *tr, MPI_Fint comm, mlp_mpi_mode mode)
 mlp_status mlp_mpi_detach(mlp_trainer *tr)
 {
     if (!tr)
-        return MLP_ERR_NULL;
+        return mlp_set_last_error(MLP_ERR_NULL, "mlp_mpi_detach: tr is NULL");
     return mlp_trainer_set_reducer(tr, NULL);
 }

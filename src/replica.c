@@ -8,6 +8,13 @@
 #include <math.h>
 #include <string.h>
 
+/* A failure reported by the reducer's engine (a callback's status). */
+static mlp_status engine_fail(const mlp_reducer *r, mlp_status st, const char *what)
+{
+    return mlp__fail(st, "reducer (process %d of %d): %s failed (%s)", r->rank, r->size, what,
+                     mlp_status_name(st));
+}
+
 /* ---- the agreement check --------------------------------------------------- */
 
 /* FNV-1a over bytes, continuing from h. */
@@ -97,7 +104,7 @@ mlp_status mlp__replica_check(const mlp_reducer *r, const mlp_network *net, cons
     put_hash(v + 9, h_opt);
     put_hash(v + 13, sizes ? fnv(FNV0, sizes, 2 * sizeof *sizes) : 0);
     if ((st = r->sum_doubles(r->ctx, v, CHECK_LEN)) != MLP_OK)
-        return st;
+        return engine_fail(r, st, "the agreement check's sum");
     if (local != MLP_OK)
         return local;
     if (v[0] > 0)
@@ -124,7 +131,7 @@ mlp_status mlp__replica_set(mlp__replica *rep, const mlp_reducer *r, mlp_network
     /* at most one sum per layer is in flight between waits */
     if (r->prepare && (st = r->prepare(r->ctx, net->n_layers)) != MLP_OK) {
         mlp__free(scratch);
-        return st;
+        return engine_fail(r, st, "prepare");
     }
     mlp__replica_drop(rep);
     rep->r = *r;
@@ -151,7 +158,7 @@ static mlp_status sum_doubles(mlp__replica *rep, double *v, size_t n)
     double t0 = mlp__prof_start(rep->net);
     mlp_status st = rep->r.sum_doubles(rep->r.ctx, v, n);
     mlp__prof_add(rep->net, MLP_PROFILE_COMMUNICATION, t0);
-    return st;
+    return st == MLP_OK ? MLP_OK : engine_fail(&rep->r, st, "a sum of statistics");
 }
 
 void mlp__replica_part(size_t n, size_t k, size_t parts, size_t *lo, size_t *hi)
@@ -218,7 +225,7 @@ static void layer_done(void *ctx, size_t l)
                                  ly->b_off + ly->n_out - ly->w_off);
     mlp__prof_add(rep->net, MLP_PROFILE_COMMUNICATION, t0);
     if (st != MLP_OK)
-        rep->st = st;
+        rep->st = engine_fail(&rep->r, st, "starting a layer's gradient sum");
 }
 
 mlp_status mlp__replica_grad(mlp__replica *rep, mlp_network *net, const float *X, size_t rows,
@@ -233,5 +240,7 @@ mlp_status mlp__replica_grad(mlp__replica *rep, mlp_network *net, const float *X
     t0 = mlp__prof_start(net);
     st = rep->r.sum_floats_wait(rep->r.ctx);
     mlp__prof_add(net, MLP_PROFILE_COMMUNICATION, t0);
-    return rep->st != MLP_OK ? rep->st : st;
+    if (rep->st != MLP_OK)
+        return rep->st;
+    return st == MLP_OK ? MLP_OK : engine_fail(&rep->r, st, "waiting for the gradient sums");
 }

@@ -43,6 +43,11 @@ const char *mlp_last_error(void) { return last_error; }
 
 void mlp__clear_error(void) { last_error[0] = '\0'; }
 
+mlp_status mlp_set_last_error(mlp_status status, const char *message)
+{
+    return mlp__fail(status, "%s", message ? message : "");
+}
+
 mlp_status mlp__fail(mlp_status status, const char *fmt, ...)
 {
     va_list ap;

@@ -446,45 +446,47 @@ static int clip_and_update(mlp_trainer *tr, const step_result *r)
  * gradient summed across processes (each layer's sum started while the
  * earlier layers are computed), the loss and correct counts reduced, the
  * l2 term added once, then the same clipping and update on every process.
- * A non-finite loss on any process sets r->J to NaN everywhere. */
-static int replica_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
-                          const float *w, const mlp__slice *sl, step_result *r)
+ * A non-finite loss on any process sets r->J to NaN everywhere. *finite as
+ * grad_and_update returns it; a failure of the reducer's engine is its
+ * status (message set), with the parameters unchanged. */
+static mlp_status replica_update(mlp_trainer *tr, const float *X, size_t rows,
+                                 const void *targets, const float *w, const mlp__slice *sl,
+                                 step_result *r, int *finite)
 {
     mlp_network *net = tr->net;
     mlp__drop_key drop = mlp__drop_key_next(net);
     double v[3], loss_sum = 0.0;
     size_t correct = 0;
+    mlp_status st;
     /* the single-process scale of the global batch (mlp__loss_grad's) */
     float scale = w ? (sl->wsum > 0.0 ? (float)(1.0 / sl->wsum) : 0.0f) : 1.0f / (float)sl->rows;
 
     drop.row0 = sl->row0; /* the masks one process gives these rows */
-    if (mlp__replica_grad(&tr->rep, net, X, rows, targets, w, &drop, scale, &loss_sum,
-                          &correct) != MLP_OK) {
-        r->J = r->loss = NAN;
-        return 1;
-    }
+    st = mlp__replica_grad(&tr->rep, net, X, rows, targets, w, &drop, scale, &loss_sum, &correct);
+    if (st != MLP_OK)
+        return st;
     v[0] = isfinite(loss_sum) ? loss_sum : 0.0;
     v[1] = (double)correct;
     v[2] = !isfinite(loss_sum);
-    if (mlp__replica_sum(&tr->rep, v, 3) != MLP_OK) {
-        r->J = r->loss = NAN;
-        return 1;
-    }
+    if ((st = mlp__replica_sum(&tr->rep, v, 3)) != MLP_OK)
+        return st;
     r->loss = sl->wsum > 0.0 ? v[0] / sl->wsum : 0.0;
     r->J = v[2] > 0 ? NAN : r->loss + mlp_penalty(net);
     r->correct = (size_t)v[1];
+    *finite = 1;
     if (!isfinite(r->J))
-        return 1;
+        return MLP_OK;
     if (net->l2 != 0.0f)
         mlp__add_l2_grad(net);
-    return clip_and_update(tr, r);
+    *finite = clip_and_update(tr, r);
+    return MLP_OK;
 }
 
 /* Loss, gradient, clipping, update, on a batch already checked that fits
  * the workspace (under a reducer, this process's rows of the global batch
  * sl; else sl is NULL). MLP_ERR_DIVERGED (message set) for a non-finite loss,
  * before any change to the parameters, or for a parameter made non-finite
- * by the update. */
+ * by the update; the reducer engine's status when it fails. */
 static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
                              const float *w, const mlp__slice *sl, step_result *r)
 {
@@ -499,7 +501,9 @@ static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const
         finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &drop, (float)r->lr, &r->loss,
                                        &r->J, &r->correct);
     } else if (sl) {
-        finite = replica_update(tr, X, rows, targets, w, sl, r);
+        mlp_status st = replica_update(tr, X, rows, targets, w, sl, r, &finite);
+        if (st != MLP_OK)
+            return st;
     } else {
         finite = grad_and_update(tr, X, rows, targets, w, r); /* chunked: any rows */
     }

@@ -26,6 +26,7 @@ typedef struct fake {
     int order_ok, overlap_ok, wait_after_starts;
     int twin;          /* simulate a second process: every sum doubles */
     int other_options; /* ... whose options differ */
+    int fail_wait;     /* the engine fails to finish the gradient sums */
 } fake;
 
 static mlp_status f_prepare(void *ctx, size_t max_pending)
@@ -62,6 +63,8 @@ static mlp_status f_wait(void *ctx)
 {
     fake *f = ctx;
     f->waits++;
+    if (f->fail_wait)
+        return MLP_ERR_IO;
     f->wait_after_starts &= f->starts == f->waits * mlp_num_layers(f->net);
     return MLP_OK;
 }
@@ -234,6 +237,27 @@ static void test_refusals(void **state)
     mlp_destroy(net);
 }
 
+/* An engine's failure comes back as its status, described on this thread. */
+static void test_engine_failure(void **state)
+{
+    mlp_network *net = new_net();
+    mlp_trainer *tr = new_trainer(net, MLP_OPT_ADAM);
+    fake f;
+    mlp_reducer r = fake_reducer(&f, net);
+    (void)state;
+    assert_int_equal(mlp_trainer_set_reducer(tr, &r), MLP_OK);
+    f.fail_wait = 1;
+    assert_int_equal(mlp_train(tr, X, Y, 40, NULL, NULL, 0), MLP_ERR_IO);
+    assert_non_null(strstr(mlp_last_error(), "reducer (process 0 of 1)"));
+    assert_non_null(strstr(mlp_last_error(), "gradient sums"));
+    assert_int_equal(mlp_set_last_error(MLP_ERR_NOMEM, "engine: out of requests"), MLP_ERR_NOMEM);
+    assert_string_equal(mlp_last_error(), "engine: out of requests");
+    assert_int_equal(mlp_set_last_error(MLP_ERR_IO, NULL), MLP_ERR_IO);
+    assert_string_equal(mlp_last_error(), "");
+    mlp_trainer_destroy(tr);
+    mlp_destroy(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_sums_start_inside_backward),
         cmocka_unit_test(test_mismatch),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_engine_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
