@@ -162,10 +162,12 @@ def test_replicated_equals_one_process(data, one_process, np_):
 
 def test_only_rank0_prints_and_writes(data):
     out = data / "quiet.mlp"
-    rc, so, se = mpirun(3, train_args(data, out, "--epochs", "2"))
+    rc, so, se = mpirun(3, train_args(data, out, "--epochs", "2", "--profile"))
     assert rc == 0, se
     # One process's output: each line that one process prints, once.
     assert so.count("threads:") == 1 and so.count("network:") == 1
+    # rank 0's split of its time, with the communication not hidden
+    assert so.count("profile: ") == 1 and so.count("  communication ") == 1
     assert so.count("epoch 2/2") == 1 and so.count("test accuracy") == 1
     assert so.count("model: ") == 1
     assert "rank" not in se

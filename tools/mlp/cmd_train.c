@@ -567,13 +567,21 @@ static void print_profile(const train_run *r)
 {
     double sec[MLP_PROFILE_COUNT_], total;
     size_t epochs = mlp_trainer_epochs_run(r->tr);
+    int rank = 0, processes = 1;
+    mlp_trainer_reducer_rank(r->tr, &rank, &processes);
+    if (rank != 0) /* process 0 alone prints: its own split */
+        return;
     mlp_trainer_profile(r->tr, sec, MLP_PROFILE_COUNT_);
     total = sec[MLP_PROFILE_TOTAL];
     printf("profile: %.2f s in %zu epochs (%.3f s per epoch), %d threads\n", total, epochs,
            epochs ? total / (double)epochs : 0.0, mlp_get_num_threads());
-    for (int i = 0; i < MLP_PROFILE_TOTAL; i++)
-        printf("  %-12s %9.3f s  %5.1f%%\n", mlp_profile_part_name((mlp_profile_part)i), sec[i],
+    for (int i = 0; i < MLP_PROFILE_COUNT_; i++) {
+        /* communication: this process's time not hidden behind computing */
+        if (i == MLP_PROFILE_TOTAL || (i == MLP_PROFILE_COMMUNICATION && processes < 2))
+            continue;
+        printf("  %-13s %9.3f s  %5.1f%%\n", mlp_profile_part_name((mlp_profile_part)i), sec[i],
                total > 0.0 ? 100.0 * sec[i] / total : 0.0);
+    }
     fflush(stdout);
 }
 
