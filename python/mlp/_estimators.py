@@ -421,11 +421,13 @@ class _BaseMLP(BaseEstimator):
         self._n_train = X.shape[0]
         self._best_params = None
         self._incremental = incremental
+        tr._raw_progress = True
         tr.callback = self._epoch_end
         try:
             tr.train(X, T, Xv, Tv, sample_weight=W, val_weight=Wv)
         finally:
             tr.callback = None
+            tr._raw_progress = False
         if early and self._best_params is not None:
             net._flat_set(self._best_params)
         self._best_params = None
@@ -442,13 +444,14 @@ class _BaseMLP(BaseEstimator):
 
     def _epoch_end(self, p):
         """The trainer's callback: scikit-learn's bookkeeping and stopping rules.
-        Returns True to stop."""
-        if not p["epoch_end"]:
+        p: the struct mlp_progress (mlp._lib.Progress), read during the call
+        only. Returns True to stop."""
+        if not p.epoch_end:
             return False
         self._stopped = None
         self.n_iter_ += 1
         self.t_ += self._n_train
-        loss = float(p["objective"])
+        loss = p.objective
         self.loss_ = loss
         self.loss_curve_.append(loss)
         if self.validation_scores_ is not None:
@@ -643,7 +646,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return None
 
     def _val_score(self, p):
-        return float(p["val_accuracy"])
+        return p.val_accuracy
 
     def _logits(self, X):
         return self._forward(X).astype(np.float64)
@@ -713,7 +716,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _val_score(self, p):
         # val_loss = mean over rows of 1/2 ||o - y||^2, so SS_res = 2 n val_loss.
-        ss_res = 2.0 * float(p["val_loss"]) * self._n_val
+        ss_res = 2.0 * p.val_loss * self._n_val
         if self._val_ss_tot > 0:
             return 1.0 - ss_res / self._val_ss_tot
         return 1.0 if ss_res == 0 else 0.0
