@@ -130,7 +130,12 @@ def _check_X(X, name, n_features=None):
     if a.shape[1] < 1:
         raise ValueError("Found array with 0 feature(s) (shape=%s) while a minimum of 1 is "
                          "required." % (a.shape,))
-    if not np.isfinite(a).all():
+    # A finite sum means every value is finite (NaN and infinity propagate),
+    # found in one pass without a boolean copy of X (scikit-learn's check
+    # does the same); only a sum that is not finite needs the full test.
+    with np.errstate(over="ignore", invalid="ignore"):  # large finite values may overflow it
+        total = np.sum(a)
+    if not np.isfinite(total) and not np.isfinite(a).all():
         raise ValueError("Input X contains NaN, infinity or a value too large for float32.")
     if n_features is not None and a.shape[1] != n_features:
         raise ValueError("X has %d features, but %s is expecting %d features as input."
