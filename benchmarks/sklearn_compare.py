@@ -28,12 +28,13 @@ with the estimator's parameters bit for bit. What the estimator adds on top
 (checking and converting X and y, label encoding, the per-epoch callback
 with scikit-learn's bookkeeping) is its overhead.
 
-The floor table (Adam rows): the GEMMs of one epoch of the network at batch
-200 (forward, the hidden layer's delta and both weight gradients: the
-shapes libmlp's passes call), run by cblas_sgemm of the OpenBLAS libmlp
-links, timed alone in this process. An implementation that does these
-FLOPs with this sgemm on one core cannot fit faster than epochs times that
-(the ctypes call per GEMM, about a microsecond, is inside the figure).
+The floor table: the GEMMs of one pass over the data (an Adam epoch at
+batch 200, or one full-batch evaluation of L-BFGS: forward, the hidden
+layer's delta and both weight gradients, the shapes libmlp's passes call),
+run by cblas_sgemm of the OpenBLAS libmlp links, timed alone in this
+process. An implementation that does these FLOPs with this sgemm on one
+core cannot fit faster than passes times that (the ctypes call per GEMM,
+about a microsecond, is inside the figure).
 """
 
 import os
@@ -229,10 +230,10 @@ def row(name, solver, epochs, X, y, Xt, yt, rounds):
               sk.score(Xt, yt),
               us.score(Xt, yt), "yes" if same else "NO", min(load), max(load)))
     sys.stdout.flush()
-    return statistics.median(cpu["sk"])
+    return statistics.median(cpu["sk"]), sk.n_iter_
 
 
-def epoch_gemms(n, sizes, batch=200):
+def epoch_gemms(n, sizes, batch):
     """(FLOPs, CPU s) of one epoch's GEMMs at n rows in batches of `batch`
     (the last one smaller), timed alone (best of 3). Per batch of m rows and
     layer l (n_in -> n_out): Z = In W^T (m x n_out), dW = D^T In
@@ -269,15 +270,19 @@ def epoch_gemms(n, sizes, batch=200):
 
 
 def floor_table(rows):
+    """rows: (name, rows, sizes, batch, passes, sk CPU s). A pass is an epoch
+    (Adam) or an evaluation of J and its gradient over every row (L-BFGS:
+    at least one per iteration plus the first, so iterations + 1 bounds the
+    evaluations from below)."""
     print()
-    print("| data | epochs | GEMM GFLOP per epoch | sgemm GFLOP/s (CPU) | GEMM floor CPU s "
+    print("| data | solver | passes | GEMM GFLOP per pass | sgemm GFLOP/s (CPU) | GEMM floor CPU s "
           "| sk CPU s (median) | 0.25x sk CPU s | floor / sk |")
-    print("| --- " * 8 + "|")
-    for name, n, sizes, epochs, sk_cpu in rows:
-        flops, t = epoch_gemms(n, sizes)
-        floor = epochs * t
-        print("| %s | %d | %.3f | %.1f | %.3f | %.3f | %.3f | %.2f |" % (
-            name, epochs, flops / 1e9, flops / t / 1e9, floor, sk_cpu, 0.25 * sk_cpu,
+    print("| --- " * 9 + "|")
+    for name, solver, n, sizes, batch, passes, sk_cpu in rows:
+        flops, t = epoch_gemms(n, sizes, batch)
+        floor = passes * t
+        print("| %s | %s | %d | %.3f | %.1f | %.3f | %.3f | %.3f | %.2f |" % (
+            name, solver, passes, flops / 1e9, flops / t / 1e9, floor, sk_cpu, 0.25 * sk_cpu,
             floor / sk_cpu))
     sys.stdout.flush()
 
@@ -299,17 +304,20 @@ def main():
           "| load |")
     print("| --- " * 19 + "|")
     X, Xt, y, yt = digits()
-    sk = row("digits (1347 rows)", "adam", 200, X, y, Xt, yt, a.rounds)
-    floors = [("digits (1347 rows)", X.shape[0], (64, 100, 10), 200, sk)]
-    row("digits (1347 rows)", "lbfgs", 200, X, y, Xt, yt, a.rounds)
+    n, small, big = X.shape[0], (64, 100, 10), (784, 100, 10)
+    sk, it = row("digits (1347 rows)", "adam", 200, X, y, Xt, yt, a.rounds)
+    floors = [("digits (1347 rows)", "adam", n, small, 200, it, sk)]
+    sk, it = row("digits (1347 rows)", "lbfgs", 200, X, y, Xt, yt, a.rounds)
+    floors.append(("digits (1347 rows)", "lbfgs", n, small, n, it + 1, sk))
     if not a.quick:
         Xf, yf, Xft, yft = fashion()
-        sk = row("Fashion-MNIST 20 000", "adam", a.epochs, Xf[:20000], yf[:20000], Xft, yft,
-                 a.rounds)
-        floors.append(("Fashion-MNIST 20 000", 20000, (784, 100, 10), a.epochs, sk))
+        sk, it = row("Fashion-MNIST 20 000", "adam", a.epochs, Xf[:20000], yf[:20000], Xft, yft,
+                     a.rounds)
+        floors.append(("Fashion-MNIST 20 000", "adam", 20000, big, 200, it, sk))
         if a.full:
-            sk = row("Fashion-MNIST 60 000", "adam", a.epochs, Xf, yf, Xft, yft, a.full_rounds)
-            floors.append(("Fashion-MNIST 60 000", 60000, (784, 100, 10), a.epochs, sk))
+            sk, it = row("Fashion-MNIST 60 000", "adam", a.epochs, Xf, yf, Xft, yft,
+                         a.full_rounds)
+            floors.append(("Fashion-MNIST 60 000", "adam", 60000, big, 200, it, sk))
     floor_table(floors)
     del limits
 
