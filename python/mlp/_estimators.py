@@ -130,7 +130,12 @@ def _check_X(X, name, n_features=None):
     if a.shape[1] < 1:
         raise ValueError("Found array with 0 feature(s) (shape=%s) while a minimum of 1 is "
                          "required." % (a.shape,))
-    if not np.isfinite(a).all():
+    # A finite sum means every value is finite (NaN and infinity propagate),
+    # found in one pass without a boolean copy of X (scikit-learn's check
+    # does the same); only a sum that is not finite needs the full test.
+    with np.errstate(over="ignore", invalid="ignore"):  # large finite values may overflow it
+        total = np.sum(a)
+    if not np.isfinite(total) and not np.isfinite(a).all():
         raise ValueError("Input X contains NaN, infinity or a value too large for float32.")
     if n_features is not None and a.shape[1] != n_features:
         raise ValueError("X has %d features, but %s is expecting %d features as input."
@@ -421,11 +426,13 @@ class _BaseMLP(BaseEstimator):
         self._n_train = X.shape[0]
         self._best_params = None
         self._incremental = incremental
+        tr._raw_progress = True
         tr.callback = self._epoch_end
         try:
             tr.train(X, T, Xv, Tv, sample_weight=W, val_weight=Wv)
         finally:
             tr.callback = None
+            tr._raw_progress = False
         if early and self._best_params is not None:
             net._flat_set(self._best_params)
         self._best_params = None
@@ -442,13 +449,14 @@ class _BaseMLP(BaseEstimator):
 
     def _epoch_end(self, p):
         """The trainer's callback: scikit-learn's bookkeeping and stopping rules.
-        Returns True to stop."""
-        if not p["epoch_end"]:
+        p: the struct mlp_progress (mlp._lib.Progress), read during the call
+        only. Returns True to stop."""
+        if not p.epoch_end:
             return False
         self._stopped = None
         self.n_iter_ += 1
         self.t_ += self._n_train
-        loss = float(p["objective"])
+        loss = p.objective
         self.loss_ = loss
         self.loss_curve_.append(loss)
         if self.validation_scores_ is not None:
@@ -643,7 +651,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return None
 
     def _val_score(self, p):
-        return float(p["val_accuracy"])
+        return p.val_accuracy
 
     def _logits(self, X):
         return self._forward(X).astype(np.float64)
@@ -713,7 +721,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _val_score(self, p):
         # val_loss = mean over rows of 1/2 ||o - y||^2, so SS_res = 2 n val_loss.
-        ss_res = 2.0 * float(p["val_loss"]) * self._n_val
+        ss_res = 2.0 * p.val_loss * self._n_val
         if self._val_ss_tot > 0:
             return 1.0 - ss_res / self._val_ss_tot
         return 1.0 if ss_res == 0 else 0.0

@@ -85,6 +85,10 @@ class Trainer:
         self._error = None
         self._comm = None
         self._shard = False
+        # For the estimators: the callback takes the struct mlp_progress
+        # itself (valid during the call only) instead of a dict, sparing the
+        # dict's construction at every epoch.
+        self._raw_progress = False
         out = ctypes.c_void_p()
         with net._lock:
             check(lib.mlp_trainer_create(net.handle, ctypes.byref(out)))
@@ -204,7 +208,8 @@ class Trainer:
         # Runs inside mlp_train (the GIL is re-acquired by ctypes). Nothing may
         # propagate into C: an exception is kept and re-raised by train().
         try:
-            return 1 if self._callback(progress_dict(p.contents)) else 0
+            arg = p.contents if self._raw_progress else progress_dict(p.contents)
+            return 1 if self._callback(arg) else 0
         except BaseException as e:  # noqa: B902 (KeyboardInterrupt included)
             self._error = e
             return 1

@@ -151,6 +151,29 @@ def test_invalid_parameters_raise_in_fit(rng):
             est.fit(X, y)
 
 
+def test_finiteness_check_of_X(rng):
+    # The check sums X first: a sum that overflows (large finite values) or
+    # meets inf + -inf (NaN) must fall back to the element test, silently.
+    X, y = blobs(rng, n=40)
+    clf = mlp.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mlp._compat.ConvergenceWarning)
+        clf.fit(X, y)
+    big = np.full((3, X.shape[1]), 3e38, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert clf.predict(big).shape == (3,)
+    for bad in (np.nan, np.inf, -np.inf):
+        Xb = X.copy()
+        Xb[3, 1], Xb[7, 2] = bad, -bad
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="NaN, infinity"):
+                clf.predict(Xb)
+            with pytest.raises(ValueError, match="NaN, infinity"):
+                clf.fit(Xb, y)
+
+
 def test_input_validation(rng):
     X, y = blobs(rng, n=40)
     clf = mlp.MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
