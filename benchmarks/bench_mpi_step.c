@@ -1,0 +1,296 @@
+/* The main job's step and epoch on P processes: each process steps on its
+ * rows of every global batch alone, then the same with the gradients
+ * summed from outside (emulated), then with libmlp_mpi attached when it is
+ * built; the difference between the three is the communication and how
+ * much of it the library hides behind the backward pass. */
+#include "bench_mpi_step.h"
+
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+#include <mlp_mpi.h>
+#endif
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct bctx {
+    const bmpi_opts *o;
+    const bmpi_data *d;
+    MPI_Comm comm;
+    int rank, procs;
+    size_t lo, n_local, n_batches;
+    int part_comm, part_wait; /* profile parts of the library, -1 if none */
+} bctx;
+
+static int agree(MPI_Comm comm, int ok)
+{
+    int all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, comm);
+    return all;
+}
+
+static double slowest(MPI_Comm comm, double x)
+{
+    double m = x;
+    MPI_Allreduce(&x, &m, 1, MPI_DOUBLE, MPI_MAX, comm);
+    return m;
+}
+
+static int fail(const char *what, mlp_status s)
+{
+    fprintf(stderr, "mlp-bench-mpi: %s: %s (%s)\n", what, mlp_strerror(s), mlp_last_error());
+    return 0;
+}
+
+/* The main job's recipe (scripts/main.sh) on the given layer sizes. */
+static int make_trainer(const bctx *c, mlp_network **net, mlp_trainer **tr)
+{
+    const bmpi_opts *o = c->o;
+    mlp_activation acts[BMPI_MAX_LAYERS];
+    mlp_status s;
+    for (size_t i = 0; i < o->n_layers; i++)
+        acts[i] = i + 1 < o->n_layers ? MLP_ACT_RELU : MLP_ACT_IDENTITY;
+    if ((s = mlp_create(net, o->n_layers, o->sizes, acts, o->seed)) != MLP_OK ||
+        (s = mlp_set_loss(*net, MLP_LOSS_SOFTMAX_CE)) != MLP_OK ||
+        (s = mlp_fit_input_scaling(*net, c->d->X, c->d->rows, MLP_SCALE_STANDARD)) != MLP_OK)
+        return fail("network", s);
+    for (size_t i = 0; i < o->n_layers; i++)
+        if ((s = mlp_set_dropout(*net, i, i == 0 ? 0.1f : 0.2f)) != MLP_OK)
+            return fail("dropout", s);
+    if ((s = mlp_trainer_create(*net, tr)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_OPTIMIZER, MLP_OPT_ADAMW)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_LEARNING_RATE, 2e-3)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_WEIGHT_DECAY, 0.1)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_BATCH_SIZE, o->batch)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_EPOCHS, 1)) != MLP_OK ||
+        (s = mlp_trainer_set(*tr, MLP_OPTION_VALIDATION_FRACTION, 0.05)) != MLP_OK ||
+        (s = mlp_trainer_set_profile(*tr, 1)) != MLP_OK)
+        return fail("trainer", s);
+    return 1;
+}
+
+static void free_trainer(mlp_network *net, mlp_trainer *tr)
+{
+    mlp_trainer_destroy(tr);
+    mlp_destroy(net);
+}
+
+/* The trainer's profile parts are found by name, so that a library whose
+ * profile times the communication (a part named "comm..." and one named
+ * "...wait...") is read without this file knowing their enum values. */
+static void find_parts(bctx *c)
+{
+    c->part_comm = c->part_wait = -1;
+    for (int i = 0; i < MLP_PROFILE_COUNT_ + 8; i++) {
+        const char *n = mlp_profile_part_name((mlp_profile_part)i);
+        if (!n) continue;
+        if (c->part_comm < 0 && strncmp(n, "comm", 4) == 0) c->part_comm = i;
+        if (c->part_wait < 0 && strstr(n, "wait")) c->part_wait = i;
+    }
+}
+
+static double part_seconds(const mlp_trainer *tr, int part)
+{
+    double sec[MLP_PROFILE_COUNT_ + 8];
+    size_t known = mlp_trainer_profile(tr, sec, sizeof sec / sizeof *sec);
+    return part >= 0 && (size_t)part < known ? sec[part] : NAN;
+}
+
+/* Process rank's rows of a global batch: an even split, the first
+ * batch % P processes one row more. */
+static void slice(bctx *c)
+{
+    size_t b = (size_t)c->o->batch, p = (size_t)c->procs, r = (size_t)c->rank;
+    c->lo = r * (b / p) + (r < b % p ? r : b % p);
+    c->n_local = b / p + (r < b % p);
+    c->n_batches = c->d->rows / b;
+}
+
+/* One step on this process's rows of global batch k. */
+static mlp_status local_step(const bctx *c, mlp_trainer *tr, long k)
+{
+    size_t row = (size_t)(k % (long)c->n_batches) * (size_t)c->o->batch + c->lo;
+    if (c->n_local == 0) return MLP_OK;
+    return mlp_trainer_step(tr, c->d->X + row * c->d->cols, c->n_local, c->d->y + row, NULL);
+}
+
+/* Seconds per step over o->steps steps (after o->warmup), the slowest
+ * process's. With reduce, each step ends with a barrier (its wait goes to
+ * *imb) and the gradients' MPI_Allreduce (to *comm). */
+static double phase_local(const bctx *c, mlp_network *net, mlp_trainer *tr, int reduce,
+                          double *comm, double *imb)
+{
+    float *g = mlp_grads(net);
+    int n = (int)mlp_num_params(net), ok = 1;
+    double t0 = 0.0, tc = 0.0, tw = 0.0;
+    for (long k = 0; k < c->o->warmup + c->o->steps; k++) {
+        double a, b;
+        if (k == c->o->warmup) MPI_Barrier(c->comm), t0 = MPI_Wtime(), tc = tw = 0.0;
+        mlp_status s = ok ? local_step(c, tr, k) : MLP_OK;
+        if (s != MLP_OK) ok = fail("step", s);
+        if (!reduce) continue;
+        a = MPI_Wtime();
+        MPI_Barrier(c->comm);
+        b = MPI_Wtime();
+        MPI_Allreduce(MPI_IN_PLACE, g, n, MPI_FLOAT, MPI_SUM, c->comm);
+        tw += b - a, tc += MPI_Wtime() - b;
+    }
+    t0 = MPI_Wtime() - t0;
+    if (!agree(c->comm, ok)) return -1.0;
+    if (comm) *comm = slowest(c->comm, tc) / c->o->steps;
+    if (imb) *imb = slowest(c->comm, tw) / c->o->steps;
+    return slowest(c->comm, t0) / c->o->steps;
+}
+
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+/* The library's data-parallel step: every process passes the whole global
+ * batch k and the attached trainer takes its rows of it. Seconds per step,
+ * the slowest process's; the profile's communication and wait per step
+ * (NAN without such parts). */
+static double phase_library(const bctx *c, mlp_trainer *tr, double *pc, double *pw)
+{
+    const size_t b = (size_t)c->o->batch;
+    int ok = 1;
+    double t0 = 0.0;
+    for (long k = 0; k < c->o->warmup + c->o->steps; k++) {
+        size_t row = (size_t)(k % (long)c->n_batches) * b;
+        mlp_status s;
+        if (k == c->o->warmup) mlp_trainer_set_profile(tr, 1), MPI_Barrier(c->comm), t0 = MPI_Wtime();
+        s = ok ? mlp_trainer_step(tr, c->d->X + row * c->d->cols, b, c->d->y + row, NULL) : MLP_OK;
+        if (s != MLP_OK) ok = fail("attached step", s);
+    }
+    t0 = MPI_Wtime() - t0;
+    if (!agree(c->comm, ok)) return -1.0;
+    *pc = slowest(c->comm, part_seconds(tr, c->part_comm)) / c->o->steps;
+    *pw = slowest(c->comm, part_seconds(tr, c->part_wait)) / c->o->steps;
+    return slowest(c->comm, t0) / c->o->steps;
+}
+
+static int attach(const bctx *c, mlp_trainer *tr)
+{
+    mlp_status s = mlp_mpi_attach(tr, c->comm, MLP_MPI_REPLICATED);
+    return agree(c->comm, s == MLP_OK || fail("mlp_mpi_attach", s));
+}
+#endif
+
+/* One epoch with mlp_train (validation and shuffles included): with the
+ * library attached when P > 1, alone at P = 1. */
+static int epoch_train(const bctx *c, mlp_trainer *tr, bmpi_result *r)
+{
+    size_t n = c->d->rows;
+    mlp_status s = MLP_OK;
+    double t0;
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+    if (c->procs > 1 && !attach(c, tr)) return 0;
+#endif
+    MPI_Barrier(c->comm);
+    t0 = MPI_Wtime();
+    s = mlp_train(tr, c->d->X, c->d->y, n, NULL, NULL, 0);
+    r->epoch_s = slowest(c->comm, MPI_Wtime() - t0);
+    r->epoch_rows = (double)(n - (size_t)ceil(0.05 * (double)n));
+    r->epoch_prof_comm_s = slowest(c->comm, part_seconds(tr, c->part_comm));
+    return agree(c->comm, s == MLP_OK || fail("mlp_train", s));
+}
+
+/* One epoch of global batches in order, each process on its rows, the
+ * gradients summed after each step (emulated; none at P = 1). */
+static int epoch_loop(const bctx *c, mlp_network *net, mlp_trainer *tr, bmpi_result *r)
+{
+    float *g = mlp_grads(net);
+    int n = (int)mlp_num_params(net), ok = 1;
+    double t0;
+    MPI_Barrier(c->comm);
+    t0 = MPI_Wtime();
+    for (long k = 0; k < (long)c->n_batches; k++) {
+        mlp_status s = ok ? local_step(c, tr, k) : MLP_OK;
+        if (s != MLP_OK) ok = fail("step", s);
+        if (c->procs > 1) MPI_Allreduce(MPI_IN_PLACE, g, n, MPI_FLOAT, MPI_SUM, c->comm);
+    }
+    r->epoch_s = slowest(c->comm, MPI_Wtime() - t0);
+    r->epoch_rows = (double)(c->n_batches * (size_t)c->o->batch);
+    r->epoch_prof_comm_s = NAN;
+    return agree(c->comm, ok);
+}
+
+static int run_epoch(const bctx *c, bmpi_result *r)
+{
+    mlp_network *net = NULL;
+    mlp_trainer *tr = NULL;
+    int ok = agree(c->comm, make_trainer(c, &net, &tr));
+    if (ok)
+        ok = c->o->reduction == BMPI_LIBRARY ? epoch_train(c, tr, r) : epoch_loop(c, net, tr, r);
+    free_trainer(net, tr);
+    return ok;
+}
+
+/* Keeps the fastest of the rounds; the emulated round's communication and
+ * imbalance go with its step time. */
+static void keep_best(int round, double alone, double emul, double comm, double imb, bmpi_result *r)
+{
+    if (round == 0 || alone < r->step_alone_s) r->step_alone_s = alone;
+    if (round == 0 || emul < r->step_emulated_s)
+        r->step_emulated_s = emul, r->comm_s = comm, r->imbalance_s = imb;
+}
+
+/* The shares: from the library's profile when it times both the
+ * communication and the wait at the update; else from outside, the step's
+ * excess over the same step without reduction against the reduction's own
+ * time (a lower bound on the hidden share: the excess also holds the
+ * processes' imbalance). */
+static void derive(bmpi_result *r)
+{
+    double h;
+    r->exposed_s = r->step_dp_s > r->step_alone_s ? r->step_dp_s - r->step_alone_s : 0.0;
+    r->hidden_from_profile = isfinite(r->prof_comm_s) && isfinite(r->prof_wait_s) && r->prof_comm_s > 0.0;
+    if (r->hidden_from_profile) h = 1.0 - r->prof_wait_s / r->prof_comm_s;
+    else h = r->comm_s > 0.0 ? 1.0 - r->exposed_s / r->comm_s : 0.0;
+    r->hidden_share = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+}
+
+static int step_rounds(const bctx *c, bmpi_result *r)
+{
+    mlp_network *net = NULL, *lnet = NULL;
+    mlp_trainer *tr = NULL, *ltr = NULL;
+    int ok = agree(c->comm, make_trainer(c, &net, &tr));
+    int lib = c->o->reduction == BMPI_LIBRARY && c->procs > 1;
+    if (ok && lib) ok = agree(c->comm, make_trainer(c, &lnet, &ltr));
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+    if (ok && lib) ok = attach(c, ltr);
+#endif
+    if (ok) r->n_params = mlp_num_params(net);
+    for (int k = 0; ok && k < c->o->rounds; k++) {
+        double comm = 0.0, imb = 0.0, pc = NAN, pw = NAN, t;
+        double alone = phase_local(c, net, tr, 0, NULL, NULL);
+        double emul = phase_local(c, net, tr, 1, &comm, &imb);
+        ok = alone >= 0.0 && emul >= 0.0;
+        if (ok) keep_best(k, alone, emul, comm, imb, r);
+        t = c->procs > 1 ? emul : alone; /* one process sums nothing */
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+        if (ok && lib) ok = (t = phase_library(c, ltr, &pc, &pw)) >= 0.0;
+#endif
+        if (ok && (k == 0 || t < r->step_dp_s)) r->step_dp_s = t, r->prof_comm_s = pc, r->prof_wait_s = pw;
+    }
+    free_trainer(lnet, ltr);
+    free_trainer(net, tr);
+    return ok;
+}
+
+int bmpi_run(const bmpi_opts *o, const bmpi_data *d, MPI_Comm comm, bmpi_result *r)
+{
+    bctx c = {o, d, comm, 0, 1, 0, 0, 0, -1, -1};
+    MPI_Comm_rank(comm, &c.rank);
+    MPI_Comm_size(comm, &c.procs);
+    memset(r, 0, sizeof *r);
+    r->prof_comm_s = r->prof_wait_s = r->epoch_prof_comm_s = NAN;
+    r->epoch_s = r->epoch_rows = NAN;
+    slice(&c);
+    find_parts(&c);
+    if (c.n_batches == 0) {
+        if (c.rank == 0) fprintf(stderr, "mlp-bench-mpi: fewer rows than one batch\n");
+        return -1;
+    }
+    if (o->steps > 0 && !step_rounds(&c, r)) return -1;
+    derive(r);
+    if (o->epoch && !run_epoch(&c, r)) return -1;
+    return 0;
+}
