@@ -6,6 +6,8 @@
 #include "bench_mpi_step.h"
 
 #ifdef MLP_BENCH_HAVE_MPI_LIB
+#include "bench_mpi_reducer.h"
+
 #include <mlp_mpi.h>
 #endif
 
@@ -19,7 +21,6 @@ typedef struct bctx {
     MPI_Comm comm;
     int rank, procs;
     size_t lo, n_local, n_batches;
-    int part_comm, part_wait; /* profile parts of the library, -1 if none */
 } bctx;
 
 static int agree(MPI_Comm comm, int ok)
@@ -63,8 +64,7 @@ static int make_trainer(const bctx *c, mlp_network **net, mlp_trainer **tr)
         (s = mlp_trainer_set(*tr, MLP_OPTION_WEIGHT_DECAY, 0.1)) != MLP_OK ||
         (s = mlp_trainer_set(*tr, MLP_OPTION_BATCH_SIZE, o->batch)) != MLP_OK ||
         (s = mlp_trainer_set(*tr, MLP_OPTION_EPOCHS, 1)) != MLP_OK ||
-        (s = mlp_trainer_set(*tr, MLP_OPTION_VALIDATION_FRACTION, 0.05)) != MLP_OK ||
-        (s = mlp_trainer_set_profile(*tr, 1)) != MLP_OK)
+        (s = mlp_trainer_set(*tr, MLP_OPTION_VALIDATION_FRACTION, 0.05)) != MLP_OK)
         return fail("trainer", s);
     return 1;
 }
@@ -73,27 +73,6 @@ static void free_trainer(mlp_network *net, mlp_trainer *tr)
 {
     mlp_trainer_destroy(tr);
     mlp_destroy(net);
-}
-
-/* The trainer's profile parts are found by name, so that a library whose
- * profile times the communication (a part named "comm..." and one named
- * "...wait...") is read without this file knowing their enum values. */
-static void find_parts(bctx *c)
-{
-    c->part_comm = c->part_wait = -1;
-    for (int i = 0; i < MLP_PROFILE_COUNT_ + 8; i++) {
-        const char *n = mlp_profile_part_name((mlp_profile_part)i);
-        if (!n) continue;
-        if (c->part_comm < 0 && strncmp(n, "comm", 4) == 0) c->part_comm = i;
-        if (c->part_wait < 0 && strstr(n, "wait")) c->part_wait = i;
-    }
-}
-
-static double part_seconds(const mlp_trainer *tr, int part)
-{
-    double sec[MLP_PROFILE_COUNT_ + 8];
-    size_t known = mlp_trainer_profile(tr, sec, sizeof sec / sizeof *sec);
-    return part >= 0 && (size_t)part < known ? sec[part] : NAN;
 }
 
 /* Process rank's rows of a global batch: an even split, the first
@@ -143,11 +122,11 @@ static double phase_local(const bctx *c, mlp_network *net, mlp_trainer *tr, int 
 }
 
 #ifdef MLP_BENCH_HAVE_MPI_LIB
-/* The library's data-parallel step: every process passes the whole global
- * batch k and the attached trainer takes its rows of it. Seconds per step,
- * the slowest process's; the profile's communication and wait per step
- * (NAN without such parts). */
-static double phase_library(const bctx *c, mlp_trainer *tr, double *pc, double *pw)
+/* The data-parallel step of an attached trainer: every process passes the
+ * whole global batch k and the trainer takes its rows of it. Seconds per
+ * step, the slowest process's; *t (may be NULL) is zeroed after the
+ * warm-up, so that it holds the timed steps' sums. */
+static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times *t)
 {
     const size_t b = (size_t)c->o->batch;
     int ok = 1;
@@ -155,14 +134,15 @@ static double phase_library(const bctx *c, mlp_trainer *tr, double *pc, double *
     for (long k = 0; k < c->o->warmup + c->o->steps; k++) {
         size_t row = (size_t)(k % (long)c->n_batches) * b;
         mlp_status s;
-        if (k == c->o->warmup) mlp_trainer_set_profile(tr, 1), MPI_Barrier(c->comm), t0 = MPI_Wtime();
+        if (k == c->o->warmup) {
+            if (t) memset(t, 0, sizeof *t);
+            MPI_Barrier(c->comm), t0 = MPI_Wtime();
+        }
         s = ok ? mlp_trainer_step(tr, c->d->X + row * c->d->cols, b, c->d->y + row, NULL) : MLP_OK;
         if (s != MLP_OK) ok = fail("attached step", s);
     }
     t0 = MPI_Wtime() - t0;
     if (!agree(c->comm, ok)) return -1.0;
-    *pc = slowest(c->comm, part_seconds(tr, c->part_comm)) / c->o->steps;
-    *pw = slowest(c->comm, part_seconds(tr, c->part_wait)) / c->o->steps;
     return slowest(c->comm, t0) / c->o->steps;
 }
 
@@ -170,6 +150,54 @@ static int attach(const bctx *c, mlp_trainer *tr)
 {
     mlp_status s = mlp_mpi_attach(tr, c->comm, MLP_MPI_REPLICATED);
     return agree(c->comm, s == MLP_OK || fail("mlp_mpi_attach", s));
+}
+
+/* Three attached trainers: libmlp_mpi itself, the timing reducer as it
+ * overlaps, and the timing reducer blocking. */
+typedef struct lib_set {
+    mlp_network *net[3];
+    mlp_trainer *tr[3];
+    bench_reducer_times *t[3];
+} lib_set;
+
+static int lib_open(const bctx *c, lib_set *L)
+{
+    int ok = 1;
+    for (int i = 0; i < 3 && ok; i++) {
+        mlp_status s = MLP_OK;
+        ok = agree(c->comm, make_trainer(c, &L->net[i], &L->tr[i]));
+        if (ok && i == 0) ok = attach(c, L->tr[0]);
+        else if (ok) s = bench_reducer_attach(L->tr[i], c->comm, i == 2, &L->t[i]);
+        if (ok && i > 0) ok = agree(c->comm, s == MLP_OK || fail("timing reducer", s));
+    }
+    return ok;
+}
+
+/* One round of the three; keeps the fastest step of each and the times
+ * that go with it. */
+static int lib_round(const bctx *c, lib_set *L, int round, bmpi_result *r)
+{
+    const double n = c->o->steps;
+    double lib = phase_attached(c, L->tr[0], NULL);
+    double ovl = lib >= 0.0 ? phase_attached(c, L->tr[1], L->t[1]) : -1.0;
+    double blk = ovl >= 0.0 ? phase_attached(c, L->tr[2], L->t[2]) : -1.0;
+    if (blk < 0.0) return 0;
+    if (round == 0 || lib < r->step_dp_s) r->step_dp_s = lib;
+    if (round == 0 || ovl < r->step_overlap_s) {
+        r->step_overlap_s = ovl;
+        r->exposed_s = slowest(c->comm, L->t[1]->wait_s + L->t[1]->start_s) / n;
+        r->stats_s = slowest(c->comm, L->t[1]->doubles_s) / n;
+    }
+    if (round == 0 || blk < r->step_blocking_s) {
+        r->step_blocking_s = blk;
+        r->comm_s = slowest(c->comm, L->t[2]->start_s + L->t[2]->wait_s) / n;
+    }
+    return 1;
+}
+
+static void lib_close(lib_set *L)
+{
+    for (int i = 0; i < 3; i++) free_trainer(L->net[i], L->tr[i]);
 }
 #endif
 
@@ -188,7 +216,6 @@ static int epoch_train(const bctx *c, mlp_trainer *tr, bmpi_result *r)
     s = mlp_train(tr, c->d->X, c->d->y, n, NULL, NULL, 0);
     r->epoch_s = slowest(c->comm, MPI_Wtime() - t0);
     r->epoch_rows = (double)(n - (size_t)ceil(0.05 * (double)n));
-    r->epoch_prof_comm_s = slowest(c->comm, part_seconds(tr, c->part_comm));
     return agree(c->comm, s == MLP_OK || fail("mlp_train", s));
 }
 
@@ -208,7 +235,6 @@ static int epoch_loop(const bctx *c, mlp_network *net, mlp_trainer *tr, bmpi_res
     }
     r->epoch_s = slowest(c->comm, MPI_Wtime() - t0);
     r->epoch_rows = (double)(c->n_batches * (size_t)c->o->batch);
-    r->epoch_prof_comm_s = NAN;
     return agree(c->comm, ok);
 }
 
@@ -229,68 +255,71 @@ static void keep_best(int round, double alone, double emul, double comm, double 
 {
     if (round == 0 || alone < r->step_alone_s) r->step_alone_s = alone;
     if (round == 0 || emul < r->step_emulated_s)
-        r->step_emulated_s = emul, r->comm_s = comm, r->imbalance_s = imb;
+        r->step_emulated_s = emul, r->emu_comm_s = comm, r->imbalance_s = imb;
 }
 
-/* The shares: from the library's profile when it times both the
- * communication and the wait at the update; else from outside, the step's
+/* The hidden share: with the hook, the time the overlapped step spends in
+ * the gradient's sums (starts and the wait at the update) against the
+ * blocking sums' time; without it, from outside, the data-parallel step's
  * excess over the same step without reduction against the reduction's own
- * time (a lower bound on the hidden share: the excess also holds the
- * processes' imbalance). */
-static void derive(bmpi_result *r)
+ * time (a lower bound: the excess also holds the processes' imbalance). */
+static void derive(int procs, bmpi_result *r)
 {
-    double h;
-    r->exposed_s = r->step_dp_s > r->step_alone_s ? r->step_dp_s - r->step_alone_s : 0.0;
-    r->hidden_from_profile = isfinite(r->prof_comm_s) && isfinite(r->prof_wait_s) && r->prof_comm_s > 0.0;
-    if (r->hidden_from_profile) h = 1.0 - r->prof_wait_s / r->prof_comm_s;
-    else h = r->comm_s > 0.0 ? 1.0 - r->exposed_s / r->comm_s : 0.0;
+    double h = 0.0;
+    r->hidden_from_hook = isfinite(r->step_overlap_s);
+    if (!r->hidden_from_hook) {
+        r->comm_s = r->emu_comm_s;
+        r->exposed_s = r->step_dp_s > r->step_alone_s ? r->step_dp_s - r->step_alone_s : 0.0;
+    }
+    if (procs > 1 && r->comm_s > 0.0) h = 1.0 - r->exposed_s / r->comm_s;
     r->hidden_share = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
 }
 
 static int step_rounds(const bctx *c, bmpi_result *r)
 {
-    mlp_network *net = NULL, *lnet = NULL;
-    mlp_trainer *tr = NULL, *ltr = NULL;
+    mlp_network *net = NULL;
+    mlp_trainer *tr = NULL;
     int ok = agree(c->comm, make_trainer(c, &net, &tr));
     int lib = c->o->reduction == BMPI_LIBRARY && c->procs > 1;
-    if (ok && lib) ok = agree(c->comm, make_trainer(c, &lnet, &ltr));
 #ifdef MLP_BENCH_HAVE_MPI_LIB
-    if (ok && lib) ok = attach(c, ltr);
+    lib_set L = {{0}, {0}, {0}};
+    if (ok && lib) ok = lib_open(c, &L);
 #endif
     if (ok) r->n_params = mlp_num_params(net);
     for (int k = 0; ok && k < c->o->rounds; k++) {
-        double comm = 0.0, imb = 0.0, pc = NAN, pw = NAN, t;
+        double comm = 0.0, imb = 0.0;
         double alone = phase_local(c, net, tr, 0, NULL, NULL);
         double emul = phase_local(c, net, tr, 1, &comm, &imb);
         ok = alone >= 0.0 && emul >= 0.0;
         if (ok) keep_best(k, alone, emul, comm, imb, r);
-        t = c->procs > 1 ? emul : alone; /* one process sums nothing */
+        if (ok && !lib) /* one process sums nothing */
+            r->step_dp_s = c->procs > 1 ? r->step_emulated_s : r->step_alone_s;
 #ifdef MLP_BENCH_HAVE_MPI_LIB
-        if (ok && lib) ok = (t = phase_library(c, ltr, &pc, &pw)) >= 0.0;
+        if (ok && lib) ok = lib_round(c, &L, k, r);
 #endif
-        if (ok && (k == 0 || t < r->step_dp_s)) r->step_dp_s = t, r->prof_comm_s = pc, r->prof_wait_s = pw;
     }
-    free_trainer(lnet, ltr);
+#ifdef MLP_BENCH_HAVE_MPI_LIB
+    if (lib) lib_close(&L);
+#endif
     free_trainer(net, tr);
     return ok;
 }
 
 int bmpi_run(const bmpi_opts *o, const bmpi_data *d, MPI_Comm comm, bmpi_result *r)
 {
-    bctx c = {o, d, comm, 0, 1, 0, 0, 0, -1, -1};
+    bctx c = {o, d, comm, 0, 1, 0, 0, 0};
     MPI_Comm_rank(comm, &c.rank);
     MPI_Comm_size(comm, &c.procs);
     memset(r, 0, sizeof *r);
-    r->prof_comm_s = r->prof_wait_s = r->epoch_prof_comm_s = NAN;
+    r->step_overlap_s = r->step_blocking_s = r->stats_s = NAN;
     r->epoch_s = r->epoch_rows = NAN;
     slice(&c);
-    find_parts(&c);
     if (c.n_batches == 0) {
         if (c.rank == 0) fprintf(stderr, "mlp-bench-mpi: fewer rows than one batch\n");
         return -1;
     }
     if (o->steps > 0 && !step_rounds(&c, r)) return -1;
-    derive(r);
+    derive(c.procs, r);
     if (o->epoch && !run_epoch(&c, r)) return -1;
     return 0;
 }

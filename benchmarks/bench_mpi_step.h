@@ -43,16 +43,18 @@ typedef struct bmpi_result {
     size_t n_params;
     double step_alone_s;    /* each process on its rows, no reduction */
     double step_emulated_s; /* the same plus barrier and MPI_Allreduce */
-    double comm_s;          /* the MPI_Allreduce of the gradients, per step */
-    double imbalance_s;     /* waiting at the barrier for the slowest */
+    double emu_comm_s;      /* the emulated MPI_Allreduce of the gradients */
+    double imbalance_s;     /* waiting at the emulated barrier for the slowest */
     double step_dp_s;       /* the data-parallel step: library, else emulated */
-    double exposed_s;       /* step_dp - step_alone, >= 0 */
-    double hidden_share;    /* 1 - exposed / communication, in [0, 1] */
-    double prof_comm_s;     /* per step, from the trainer's profile; NAN if none */
-    double prof_wait_s;     /* likewise, the wait at the update */
-    int hidden_from_profile;
+    /* With the library's hook (else NAN): the step under the timing
+     * reducer, overlapped as libmlp_mpi does it and blocking. */
+    double step_overlap_s, step_blocking_s;
+    double comm_s;     /* the gradient's communication: the blocking sums */
+    double exposed_s;  /* the part the step waits for (overlapped: the wait) */
+    double stats_s;    /* the statistics' blocking sums (overlapped step) */
+    double hidden_share;  /* 1 - exposed / comm, in [0, 1] */
+    int hidden_from_hook; /* 1: from the timing reducer; 0: from outside */
     double epoch_s, epoch_rows; /* one epoch (when asked) */
-    double epoch_prof_comm_s;
 } bmpi_result;
 
 /* Runs the step phases (rounds alternated, best of each) and the epoch.

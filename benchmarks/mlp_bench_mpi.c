@@ -146,13 +146,15 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
     f[k++] = (field){"step_ms", dp * ms};
     f[k++] = (field){"step_alone_ms", r->step_alone_s * ms};
     f[k++] = (field){"step_emulated_ms", r->step_emulated_s * ms};
+    f[k++] = (field){"step_overlap_ms", r->step_overlap_s * ms};
+    f[k++] = (field){"step_blocking_ms", r->step_blocking_s * ms};
     f[k++] = (field){"comm_ms", r->comm_s * ms};
-    f[k++] = (field){"imbalance_ms", r->imbalance_s * ms};
     f[k++] = (field){"exposed_ms", r->exposed_s * ms};
+    f[k++] = (field){"stats_ms", r->stats_s * ms};
+    f[k++] = (field){"emulated_comm_ms", r->emu_comm_s * ms};
+    f[k++] = (field){"imbalance_ms", r->imbalance_s * ms};
     f[k++] = (field){"hidden_share", r->hidden_share};
-    f[k++] = (field){"hidden_from_profile", r->hidden_from_profile};
-    f[k++] = (field){"profile_comm_ms", r->prof_comm_s * ms};
-    f[k++] = (field){"profile_wait_ms", r->prof_wait_s * ms};
+    f[k++] = (field){"hidden_from_hook", r->hidden_from_hook};
     f[k++] = (field){"comm_share", dp > 0.0 ? r->comm_s / dp : NAN};
     f[k++] = (field){"compute_share", dp > 0.0 ? r->step_alone_s / dp : NAN};
     f[k++] = (field){"samples_per_s", dp > 0.0 ? o->batch / dp : NAN};
@@ -164,7 +166,6 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
     f[k++] = (field){"epoch_s", r->epoch_s};
     f[k++] = (field){"epoch_rows", r->epoch_rows};
     f[k++] = (field){"epoch_samples_per_s", r->epoch_rows / r->epoch_s};
-    f[k++] = (field){"epoch_profile_comm_s", r->epoch_prof_comm_s};
     return k;
 }
 
