@@ -527,6 +527,57 @@ MLP_API int mlp_trainer_stop_reason(const mlp_trainer *tr);
 /* The per-epoch report of epoch (1-based) of the last mlp_train. */
 MLP_API mlp_status mlp_trainer_history(const mlp_trainer *tr, size_t epoch, mlp_progress *out);
 
+/* ---- training on several processes: the reduction hook ------------------
+ *
+ * A trainer trains data-parallel when a reducer is set: every process (the
+ * reducer's `rank` of `size`) holds the same network and trainer options and
+ * calls mlp_train or mlp_trainer_step at once (they become collective). Each
+ * process computes the gradient of its slice of every global batch, weighted
+ * so that the sum over processes is the gradient of the global batch mean;
+ * the reducer sums it, and every process applies the same update. Statistics
+ * and stop decisions are reduced too (docs/PARALLEL.md). libmlp links no
+ * communication library: libmlp_mpi (mlp_mpi.h) fills this struct for an
+ * MPI communicator, and any other engine can.
+ *
+ * Callbacks return MLP_OK or an error status (which ends the training call
+ * with that status; engines such as MPI usually abort the job instead). */
+typedef struct mlp_reducer {
+    int rank;    /* 0 <= rank < size */
+    int size;    /* number of processes, >= 1 */
+    int sharded; /* 0: every process passes the whole training set and takes
+                    its slice of each global batch; 1: each passes its own
+                    rows (a shard) and shuffles within it */
+    void *ctx;   /* passed to every callback */
+    /* Called once by mlp_trainer_set_reducer with the most buffers that
+     * will be in flight at once (between two wait calls), so that the
+     * engine allocates its request handles there and never in a step. */
+    mlp_status (*prepare)(void *ctx, size_t max_pending);
+    /* Starts an in-place sum of buf[0..n) across processes, without
+     * blocking; every process starts the same buffers in the same order. */
+    mlp_status (*sum_floats_start)(void *ctx, float *buf, size_t n);
+    /* Waits for every sum started since the last wait. */
+    mlp_status (*sum_floats_wait)(void *ctx);
+    /* A blocking in-place sum of buf[0..n) across processes; the result must
+     * be the same bits on every process. */
+    mlp_status (*sum_doubles)(void *ctx, double *buf, size_t n);
+    /* Frees ctx; called when the trainer drops the reducer. May be NULL. */
+    void (*destroy)(void *ctx);
+} mlp_reducer;
+
+/* Sets (copies) the reducer of tr, or with r == NULL drops the current one
+ * (calling its destroy) so that tr trains alone again. Collective: checks
+ * through r that every process has the same network shape, parameters,
+ * optimiser state, settings, trainer options and mode, and returns
+ * MLP_ERR_MISMATCH on every process (message naming what differs) when
+ * they do not; then tr keeps no reducer and the caller still owns ctx.
+ * The same check runs at the start of every mlp_train. Full-batch
+ * optimisers (L-BFGS, iRPROP-) are refused under a reducer with
+ * MLP_ERR_OPTION. On success tr owns ctx (destroy is called by the next
+ * mlp_trainer_set_reducer or by mlp_trainer_destroy). */
+MLP_API mlp_status mlp_trainer_set_reducer(mlp_trainer *tr, const mlp_reducer *r);
+/* The rank and size of tr's reducer (0 and 1 without one); either may be NULL. */
+MLP_API void mlp_trainer_reducer_rank(const mlp_trainer *tr, int *rank, int *size);
+
 /* Names of the training enums, the single source for tools and bindings:
  * optimizers "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop",
  * "lbfgs", "irprop"; schedules "constant", "step", "cosine"; stop reasons

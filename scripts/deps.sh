@@ -19,6 +19,10 @@ packages=(
 packages+=(
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev python3-onnx nodejs
 )
+# Data-parallel training (libmlp_mpi, tests labelled mpi, Python's comm=).
+packages+=(
+  libopenmpi-dev openmpi-bin python3-mpi4py
+)
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps.sh: run as root (or with sudo) to install: ${packages[*]}" >&2
   exit 1

@@ -123,6 +123,12 @@ static void input_delta(const mlp_network *net, const mlp__buffers *buf, size_t 
 
 void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumulate)
 {
+    mlp__backward_hook(net, buf, rows, accumulate, NULL, NULL);
+}
+
+void mlp__backward_hook(mlp_network *net, mlp__buffers *buf, size_t rows, int accumulate,
+                        mlp__layer_done done, void *ctx)
+{
     size_t l = net->n_layers;
     int cur = 0;
     const float beta = accumulate ? 1.0f : 0.0f;
@@ -139,6 +145,8 @@ void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows, int accumul
         t0 = mlp__prof_start(net);
         mlp__par_bias_grad(net->pool, D, rows, ly->n_out, db, accumulate);
         mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
+        if (done) /* layer l's gradient is final: its sum may start */
+            done(ctx, l);
         if (l > 0) {
             input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
             cur = 1 - cur;
@@ -328,6 +336,42 @@ mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const 
     if (J) *J = mean + mlp_penalty(net);
     if (correct) *correct = right;
     return MLP_OK;
+}
+
+void mlp__loss_grad_part(mlp_network *net, const float *X, size_t rows, const void *targets,
+                         const float *w, const mlp__drop_key *drop, float scale,
+                         mlp__layer_done done, void *ctx, double *loss_sum, size_t *correct)
+{
+    mlp__buffers *buf = &net->ws;
+    const size_t L = net->n_layers, n_in = net->sizes[0];
+    size_t start, n, right = 0;
+    double sum = 0.0;
+    if (rows == 0) { /* no rows here: a zero gradient still joins every sum */
+        memset(net->grads, 0, net->n_params * sizeof(float));
+        for (size_t l = L; done && l-- > 0;)
+            done(ctx, l);
+    }
+    for (start = 0; start < rows; start += n) {
+        size_t c = 0;
+        mlp__drop_key chunk;
+        double t0;
+        n = min_size(buf->capacity, rows - start);
+        if (drop) {
+            chunk = *drop;
+            chunk.row0 += start;
+        }
+        mlp__forward_train(net, buf, X + start * n_in, n, drop ? &chunk : NULL);
+        t0 = mlp__prof_start(net);
+        sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
+                                 mlp__targets_at(net, targets, start), w ? w + start : NULL, n,
+                                 scale, buf->delta[0], &c);
+        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
+        right += c;
+        /* only the last chunk's backward finishes the layers' gradients */
+        mlp__backward_hook(net, buf, n, start > 0, start + n == rows ? done : NULL, ctx);
+    }
+    *loss_sum = sum;
+    *correct = right;
 }
 
 /* Checks a batch argument and that batch x n_in floats are addressable. */

@@ -29,6 +29,22 @@ MLP__HIDDEN const void *mlp__targets_at(const mlp_network *net, const void *targ
 /* Backward from buf->delta[0]: grads = (accumulate ? grads : 0) + dL/dparams. */
 MLP__HIDDEN void mlp__backward(mlp_network *net, mlp__buffers *buf, size_t rows,
                                int accumulate);
+/* Called by the backward pass once layer l's gradient (W and b, a
+ * contiguous range of grads) is final. */
+typedef void (*mlp__layer_done)(void *ctx, size_t layer);
+MLP__HIDDEN void mlp__backward_hook(mlp_network *net, mlp__buffers *buf, size_t rows,
+                                    int accumulate, mlp__layer_done done, void *ctx);
+/* One process's part of a data-parallel gradient: grads = sum over rows r
+ * of scale * w_r * dl_r/dparams (no l2 term: it is added once, after the
+ * sum across processes), in chunks of the workspace, with done(ctx, l)
+ * called as each layer's gradient is final (layers L-1 down to 0; also
+ * when rows == 0, with grads zeroed). *loss_sum = sum w_r l_r, *correct
+ * the right answers. Allocates nothing. */
+MLP__HIDDEN void mlp__loss_grad_part(mlp_network *net, const float *X, size_t rows,
+                                     const void *targets, const float *w,
+                                     const mlp__drop_key *drop, float scale,
+                                     mlp__layer_done done, void *ctx, double *loss_sum,
+                                     size_t *correct);
 /* Adds l2 * W to the weight gradients. */
 MLP__HIDDEN void mlp__add_l2_grad(mlp_network *net);
 /* Full loss and gradient over any batch (chunked), dropout keyed by drop

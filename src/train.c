@@ -19,6 +19,7 @@
 #include "par.h"
 #include "pass.h"
 #include "profile.h"
+#include "replica.h"
 #include "rng.h"
 
 #include <math.h>
@@ -61,6 +62,9 @@ struct mlp_trainer {
     /* mlp_trainer_set_profile: seconds per mlp_profile_part. */
     int profile_on;
     double prof[MLP_PROFILE_COUNT_];
+
+    /* mlp_trainer_set_reducer: the processes this trainer trains with. */
+    mlp__replica rep;
 };
 
 /* ---- options: names, defaults and ranges live in options.c ------------ */
@@ -179,6 +183,7 @@ static void trainer_free(mlp_trainer *tr)
     if (tr->net)
         tr->net->trainer_net = NULL;
     mlp__pool_destroy(tr->pool);
+    mlp__replica_drop(&tr->rep);
     mlp__free(tr->history);
     mlp__free(tr);
 }
@@ -244,6 +249,44 @@ static mlp_status set_callback(mlp_trainer *tr, mlp_callback cb, void *user)
 mlp_status mlp_trainer_set_callback(mlp_trainer *tr, mlp_callback cb, void *user)
 {
     MLP__GUARDED(tr, MLP__CHANGE, "trainer", set_callback(tr, cb, user));
+}
+
+/* ---- the reducer (replica.h) --------------------------------------------- */
+
+static mlp_status set_reducer(mlp_trainer *tr, const mlp_reducer *r)
+{
+    mlp_network *net = trainer_net(tr, "mlp_trainer_set_reducer");
+    mlp_status st;
+    if (!net)
+        return MLP_ERR_NULL;
+    if (!r) {
+        mlp__replica_drop(&tr->rep);
+        return MLP_OK;
+    }
+    if (!r->sum_floats_start || !r->sum_floats_wait || !r->sum_doubles)
+        return mlp__fail(MLP_ERR_NULL, "mlp_trainer_set_reducer: a sum callback is NULL");
+    if (r->size < 1 || r->rank < 0 || r->rank >= r->size)
+        return mlp__fail(MLP_ERR_ARGUMENT, "mlp_trainer_set_reducer: rank %d of %d", r->rank,
+                         r->size);
+    st = mlp__replica_check(r, net, tr->opt, MLP_OPTION_COUNT_, NULL, MLP_OK,
+                            "mlp_trainer_set_reducer");
+    if (st == MLP_OK)
+        st = mlp__replica_set(&tr->rep, r, net);
+    return st;
+}
+
+mlp_status mlp_trainer_set_reducer(mlp_trainer *tr, const mlp_reducer *r)
+{
+    MLP__GUARDED(tr, MLP__CHANGE, "trainer", set_reducer(tr, r));
+}
+
+void mlp_trainer_reducer_rank(const mlp_trainer *tr, int *rank, int *size)
+{
+    int on = tr && tr->rep.on;
+    if (rank)
+        *rank = on ? tr->rep.r.rank : 0;
+    if (size)
+        *size = on ? tr->rep.r.size : 1;
 }
 
 size_t mlp_trainer_epochs_run(const mlp_trainer *tr) { return tr ? tr->epochs_run : 0; }
@@ -317,10 +360,12 @@ static void training_end(mlp_trainer *tr)
 /* Runs the callback with the handles open to reading calls. Returns
  * non-zero when training must stop: the callback asked, or destroyed the
  * trainer or its network. */
-static int call_back(mlp_trainer *tr, const mlp_progress *pr)
+static int call_back_local(mlp_trainer *tr, const mlp_progress *pr)
 {
     mlp_network *net = tr->net;
     int stop;
+    if (!tr->cb)
+        return 0;
     mlp__use_store(&net->use, MLP__IN_CALLBACK);
     mlp__use_store(&tr->use, MLP__IN_CALLBACK);
     stop = tr->cb(pr, tr->user);
@@ -328,6 +373,17 @@ static int call_back(mlp_trainer *tr, const mlp_progress *pr)
     mlp__use_store(&net->use, MLP__TRAINING);
     return stop || tr->destroy_pending || net->destroy_pending;
 }
+
+/* Under a reducer every process takes this turn (with or without a
+ * callback of its own) and all stop when any asks. */
+static int call_back(mlp_trainer *tr, const mlp_progress *pr)
+{
+    int stop = call_back_local(tr, pr);
+    return tr->rep.on ? mlp__replica_any(&tr->rep, stop) : stop;
+}
+
+/* Whether call_back has a turn to take. */
+static int has_turn(const mlp_trainer *tr) { return tr->cb || tr->rep.on; }
 
 /* ---- one step ---------------------------------------------------------- */
 
@@ -344,23 +400,36 @@ typedef struct step_result {
  * workspace (mlp_train and mlp_trainer_step reserve it). */
 static int fused_sgd(const mlp_trainer *tr)
 {
+    /* Not under a reducer: the update needs the summed gradient, which the
+     * fused path never writes. */
     return (mlp_optimizer)tr->opt[MLP_OPTION_OPTIMIZER] == MLP_OPT_SGD &&
-           !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0);
+           !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) && !tr->rep.on;
 }
 
 /* Gradient, clipping and the optimiser's update; 0 when a parameter became
  * non-finite. Nothing changes when J is not finite (*r tells). */
+static int clip_and_update(mlp_trainer *tr, const step_result *r);
+
 static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
                            const float *w, step_result *r)
 {
     mlp_network *net = tr->net;
-    mlp__optim_params p;
-    float gscale = 1.0f;
 
     mlp__drop_key drop = mlp__drop_key_next(net);
     mlp__loss_grad(net, X, rows, targets, w, &drop, &r->loss, &r->J, &r->correct);
     if (!isfinite(r->J) || !isfinite(r->loss))
         return 1;
+    return clip_and_update(tr, r);
+}
+
+/* Clipping and the optimiser's update from net->grads; 0 when a parameter
+ * became non-finite. */
+static int clip_and_update(mlp_trainer *tr, const step_result *r)
+{
+    mlp_network *net = tr->net;
+    mlp__optim_params p;
+    float gscale = 1.0f;
+
     if (tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) /* in "other" when profiled */
         gscale = mlp__clip_factor(mlp__global_norm(net->grads, net->n_params),
                                   tr->opt[MLP_OPTION_CLIP_NORM]);
@@ -373,12 +442,51 @@ static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const v
     }
 }
 
+/* Under a reducer: this process's rows of the global batch sl, the
+ * gradient summed across processes (each layer's sum started while the
+ * earlier layers are computed), the loss and correct counts reduced, the
+ * l2 term added once, then the same clipping and update on every process.
+ * A non-finite loss on any process sets r->J to NaN everywhere. */
+static int replica_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
+                          const float *w, const mlp__slice *sl, step_result *r)
+{
+    mlp_network *net = tr->net;
+    mlp__drop_key drop = mlp__drop_key_next(net);
+    double v[3], loss_sum = 0.0;
+    size_t correct = 0;
+    /* the single-process scale of the global batch (mlp__loss_grad's) */
+    float scale = w ? (sl->wsum > 0.0 ? (float)(1.0 / sl->wsum) : 0.0f) : 1.0f / (float)sl->rows;
+
+    drop.row0 = sl->row0; /* the masks one process gives these rows */
+    if (mlp__replica_grad(&tr->rep, net, X, rows, targets, w, &drop, scale, &loss_sum,
+                          &correct) != MLP_OK) {
+        r->J = r->loss = NAN;
+        return 1;
+    }
+    v[0] = isfinite(loss_sum) ? loss_sum : 0.0;
+    v[1] = (double)correct;
+    v[2] = !isfinite(loss_sum);
+    if (mlp__replica_sum(&tr->rep, v, 3) != MLP_OK) {
+        r->J = r->loss = NAN;
+        return 1;
+    }
+    r->loss = sl->wsum > 0.0 ? v[0] / sl->wsum : 0.0;
+    r->J = v[2] > 0 ? NAN : r->loss + mlp_penalty(net);
+    r->correct = (size_t)v[1];
+    if (!isfinite(r->J))
+        return 1;
+    if (net->l2 != 0.0f)
+        mlp__add_l2_grad(net);
+    return clip_and_update(tr, r);
+}
+
 /* Loss, gradient, clipping, update, on a batch already checked that fits
- * the workspace. MLP_ERR_DIVERGED (message set) for a non-finite loss,
+ * the workspace (under a reducer, this process's rows of the global batch
+ * sl; else sl is NULL). MLP_ERR_DIVERGED (message set) for a non-finite loss,
  * before any change to the parameters, or for a parameter made non-finite
  * by the update. */
 static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
-                             const float *w, step_result *r)
+                             const float *w, const mlp__slice *sl, step_result *r)
 {
     mlp_network *net = tr->net;
     int finite;
@@ -390,6 +498,8 @@ static mlp_status train_step(mlp_trainer *tr, const float *X, size_t rows, const
         assert(rows <= net->ws.capacity);
         finite = mlp__sgd_step_fused_w(net, X, rows, targets, w, &drop, (float)r->lr, &r->loss,
                                        &r->J, &r->correct);
+    } else if (sl) {
+        finite = replica_update(tr, X, rows, targets, w, sl, r);
     } else {
         finite = grad_and_update(tr, X, rows, targets, w, r); /* chunked: any rows */
     }
@@ -427,15 +537,27 @@ static mlp_status check_data(const mlp_network *net, const float *X, const void 
     return st;
 }
 
-static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, const void *targets,
-                               double *J)
+/* Full-batch optimisers need every row in one process (L-BFGS's line
+ * search, iRPROP-'s sign test on the whole gradient): refused under a
+ * reducer rather than run on a sum they were not written for. */
+static mlp_status refuse_full_batch(const mlp_trainer *tr, const char *fn)
+{
+    mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
+    if (tr->rep.on && full_batch(kind))
+        return mlp__fail(MLP_ERR_OPTION, "%s: %s is a full-batch optimiser and does not train "
+                                         "across processes (choose a mini-batch optimiser)",
+                         fn, mlp_optimizer_name(kind));
+    return MLP_OK;
+}
+
+/* What a step checks and prepares before it changes anything. */
+static mlp_status step_prepare(mlp_trainer *tr, const float *X, size_t batch, const void *targets)
 {
     mlp_network *net = tr->net;
     mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
-    step_result r;
     mlp_status st = check_data(net, X, targets, batch, "X");
 
-    if (st != MLP_OK)
+    if (st != MLP_OK || (st = refuse_full_batch(tr, "mlp_trainer_step")) != MLP_OK)
         return st;
     if (kind == MLP_OPT_LBFGS)
         return mlp__fail(MLP_ERR_OPTION, "mlp_trainer_step: L-BFGS runs its iterations inside "
@@ -445,11 +567,33 @@ static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, co
     /* A step runs on the whole batch at once, so that its result does not
      * depend on the workspace's history: a batch larger than any before
      * grows the workspace (the one allocation a step can make). */
-    if ((st = mlp__reserve(net, batch)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
+    if ((st = mlp__reserve(net, batch ? batch : 1)) != MLP_OK)
+        return st;
+    return attach_pool(tr);
+}
+
+static mlp_status trainer_step(mlp_trainer *tr, const float *X, size_t batch, const void *targets,
+                               double *J)
+{
+    mlp_network *net = tr->net;
+    step_result r;
+    mlp__slice sl;
+    mlp_status st = step_prepare(tr, X, batch, targets);
+
+    if (tr->rep.on) { /* the global batch: every process's rows, in rank order */
+        int failed = 0;
+        mlp_status rs = mlp__replica_counts(&tr->rep, batch, (double)batch, st != MLP_OK, &sl,
+                                            &failed);
+        if (st == MLP_OK && (st = rs) == MLP_OK && failed)
+            st = mlp__fail(MLP_ERR_ARGUMENT, "mlp_trainer_step: another process failed");
+        if (st == MLP_OK && sl.rows == 0)
+            st = mlp__fail(MLP_ERR_SIZE, "mlp_trainer_step: empty global batch");
+    }
+    if (st != MLP_OK)
         return st;
     {
         double t0 = mlp__prof_start(net);
-        st = train_step(tr, X, batch, targets, NULL, &r);
+        st = train_step(tr, X, batch, targets, NULL, tr->rep.on ? &sl : NULL, &r);
         mlp__prof_add(net, MLP_PROFILE_TOTAL, t0);
     }
     if (st == MLP_OK && J)
@@ -464,7 +608,7 @@ mlp_status mlp_trainer_step(mlp_trainer *tr, const float *X, size_t batch, const
     MLP__CHECK_NULL(tr);
     MLP__CHECK_NULL(X);
     MLP__CHECK_NULL(targets);
-    if (batch == 0)
+    if (batch == 0 && !tr->rep.on) /* a process may pass no rows of a global batch */
         return mlp__fail(MLP_ERR_SIZE, "mlp_trainer_step: empty batch");
     if ((st = training_begin(tr, "mlp_trainer_step")) != MLP_OK)
         return st;
@@ -517,7 +661,15 @@ typedef struct run_plan {
     const void *t_val;
     const float *w_val;
     size_t n_val;
+    /* Under a reducer: rep set; sharded when each process has its own rows,
+     * and then batch is this shard's part of a global batch and
+     * n_val_total the validation rows of all shards. */
+    int rep, sharded;
+    size_t n_val_total;
 } run_plan;
+
+/* Validation rows that decide (all shards' in the sharded mode). */
+static size_t val_rows(const run_plan *p) { return p->sharded ? p->n_val_total : p->n_val; }
 
 /* Buffers of one mlp_train call, all allocated before the first step. */
 typedef struct run_buffers {
@@ -791,6 +943,50 @@ static void report_batch(const run_plan *p, const mlp_network *net, size_t k, do
     pr->learning_rate = lr;
 }
 
+/* Batch k under a reducer: this process's rows of it, the step, and in
+ * *grows the global batch's rows. Replicated: the slice of the batch every
+ * process draws from the shared order. Sharded: the shard's k-th part,
+ * the global batch being every shard's k-th part (counted per step). */
+static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers *b, size_t k,
+                                step_result *r, size_t *grows)
+{
+    mlp_network *net = tr->net;
+    size_t start = k * p->batch, lo = 0, hi, rows;
+    mlp__slice sl;
+    mlp_status st;
+    double t0 = mlp__prof_start(net);
+
+    rows = start >= p->n_train ? 0 : p->n_train - start < p->batch ? p->n_train - start : p->batch;
+    hi = rows;
+    if (!p->sharded) {
+        mlp__replica_slice(&tr->rep, rows, &lo, &hi);
+        sl.row0 = lo;
+        sl.rows = (double)rows;
+        sl.wsum = (double)rows;
+        if (p->w) { /* summed in the order one process sums it */
+            double ws = 0.0;
+            for (size_t i = 0; i < rows; i++)
+                ws += p->w[b->order[start + i]];
+            sl.wsum = ws;
+        }
+    }
+    gather(net, p->X, p->targets, p->w, b->order + start + lo, hi - lo, b->Xb, b->tb, b->wb);
+    mlp__prof_add(net, MLP_PROFILE_DATA, t0);
+    if (p->sharded) {
+        int failed;
+        double wsum = p->w ? mlp__weight_sum(b->wb, rows) : (double)rows;
+        if ((st = mlp__replica_counts(&tr->rep, rows, wsum, 0, &sl, &failed)) != MLP_OK)
+            return st;
+    }
+    *grows = (size_t)sl.rows;
+    if (sl.rows == 0) { /* shards ran out of rows together: no step */
+        memset(r, 0, sizeof *r);
+        r->lr = current_lr(tr);
+        return MLP_OK;
+    }
+    return train_step(tr, b->Xb, hi - lo, b->tb, p->w ? b->wb : NULL, &sl, r);
+}
+
 /* The batches of epoch e. On a failed step the epoch is undone (the
  * parameters and optimiser state of its start restored). */
 static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
@@ -806,13 +1002,15 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
         step_result r;
         mlp_status st;
 
-        if (p->full) /* one step on every training row, in place */
-            st = train_step(tr, b->X_tr, rows, b->t_tr, b->w_tr, &r);
+        if (p->rep)
+            st = replica_batch(tr, p, b, k, &r, &rows);
+        else if (p->full) /* one step on every training row, in place */
+            st = train_step(tr, b->X_tr, rows, b->t_tr, b->w_tr, NULL, &r);
         else {
             double t0 = mlp__prof_start(net);
             gather(net, p->X, p->targets, p->w, b->order + start, rows, b->Xb, b->tb, b->wb);
             mlp__prof_add(net, MLP_PROFILE_DATA, t0);
-            st = train_step(tr, b->Xb, rows, b->tb, p->w ? b->wb : NULL, &r);
+            st = train_step(tr, b->Xb, rows, b->tb, p->w ? b->wb : NULL, NULL, &r);
         }
         if (st != MLP_OK) {
             mlp__optim_snapshot_restore(net, b->snap, rs->snap_steps);
@@ -825,7 +1023,7 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
         correct_sum += r.correct;
         seen += rows;
         report_batch(p, net, k, loss_sum, J_sum, correct_sum, seen, r.lr, pr);
-        if (p->every_batch && k + 1 < p->batches && tr->cb) {
+        if (p->every_batch && k + 1 < p->batches && has_turn(tr)) {
             pr->elapsed_s = now_s() - p->t0;
             if (call_back(tr, pr)) {
                 /* Stopped mid-epoch: the partial epoch is reported. */
@@ -842,7 +1040,7 @@ static mlp_status run_batches(mlp_trainer *tr, const run_plan *p, run_buffers *b
 static void track_best(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
                        const mlp_progress *pr)
 {
-    double watched = p->n_val > 0 ? pr->val_loss : pr->train_loss;
+    double watched = val_rows(p) > 0 ? pr->val_loss : pr->train_loss;
     if (watched < rs->best_loss - p->min_delta) {
         rs->best_loss = watched;
         tr->best_epoch = pr->epoch;
@@ -854,6 +1052,32 @@ static void track_best(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_s
     }
 }
 
+/* The sharded mode's validation: every shard's loss and right answers
+ * summed (local is this shard's evaluation status). */
+static mlp_status shard_validation(mlp_trainer *tr, const run_plan *p, mlp_status local,
+                                   mlp_progress *pr)
+{
+    double v[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+    mlp_status st;
+    if (local == MLP_OK && p->n_val > 0) {
+        double wsum = mlp__weight_sum(p->w_val, p->n_val);
+        v[0] = pr->val_loss * wsum;
+        v[1] = p->is_mse ? 0.0 : pr->val_accuracy * (double)p->n_val;
+        v[2] = wsum;
+        v[3] = (double)p->n_val;
+    }
+    v[4] = local != MLP_OK;
+    if ((st = mlp__replica_sum(&tr->rep, v, 5)) != MLP_OK)
+        return st;
+    if (local != MLP_OK)
+        return local;
+    if (v[4] > 0)
+        return mlp__fail(MLP_ERR_ARGUMENT, "mlp_train: validation failed on another process");
+    pr->val_loss = v[2] > 0.0 ? v[0] / v[2] : 0.0;
+    pr->val_accuracy = v[1] / v[3];
+    return MLP_OK;
+}
+
 /* After an epoch's batches: validation, history, early stopping, callback. */
 static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
                                 mlp_progress *pr)
@@ -863,11 +1087,14 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
 
     net->epochs_trained++;
     pr->epoch_end = 1;
-    if (p->n_val > 0) {
+    if (val_rows(p) > 0) {
         double *prof = net->prof, t0 = mlp__prof_start(net);
         net->prof = NULL; /* validation's passes count as validation */
-        st = mlp__evaluate_w(net, p->X_val, p->n_val, p->t_val, p->w_val, &pr->val_loss,
-                             &pr->val_accuracy);
+        st = p->n_val > 0 ? mlp__evaluate_w(net, p->X_val, p->n_val, p->t_val, p->w_val,
+                                            &pr->val_loss, &pr->val_accuracy)
+                          : MLP_OK;
+        if (p->sharded)
+            st = shard_validation(tr, p, st, pr);
         net->prof = prof;
         mlp__prof_add(net, MLP_PROFILE_VALIDATION, t0);
         if (st != MLP_OK)
@@ -879,7 +1106,7 @@ static mlp_status run_epoch_end(mlp_trainer *tr, const run_plan *p, run_buffers 
     if ((st = history_push(tr, pr)) != MLP_OK)
         return st;
     track_best(tr, p, b, rs, pr);
-    if (tr->cb && call_back(tr, pr)) {
+    if (has_turn(tr) && call_back(tr, pr)) {
         tr->stop_reason = MLP_STOP_CALLBACK;
         rs->stop = 1;
     } else if (p->patience > 0 && rs->since_best >= p->patience) {
@@ -951,6 +1178,22 @@ static mlp_status run_lbfgs(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     return MLP_OK;
 }
 
+/* The epoch's order. A shard shuffles its own rows with a generator
+ * seeded from one draw of the shared stream and its rank, so that
+ * net->rng moves alike on every process (and a model saved by any of them
+ * is the same) whatever the shards' sizes. */
+static void shuffle(mlp_trainer *tr, const run_plan *p, run_buffers *b)
+{
+    if (p->sharded) {
+        mlp__rng own;
+        uint64_t draw = mlp__rng_next(&tr->net->rng);
+        mlp__rng_seed(&own, draw ^ ((uint64_t)tr->rep.r.rank + 1) * MLP__SPLIT_SALT);
+        fisher_yates(b->order, p->n_train, &own);
+    } else {
+        fisher_yates(b->order, p->n_train, &tr->net->rng);
+    }
+}
+
 /* One epoch: snapshot, shuffle, batches, then its end. */
 static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, run_state *rs,
                             size_t e)
@@ -965,7 +1208,7 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     t1 = mlp__prof_start(net);
     memcpy(b->order, b->base, p->n_train * sizeof(size_t));
     if (tr->opt[MLP_OPTION_SHUFFLE] != 0.0 && !p->full) /* full batch: order is moot */
-        fisher_yates(b->order, p->n_train, &net->rng);
+        shuffle(tr, p, b);
     mlp__prof_add(net, MLP_PROFILE_DATA, t1);
     memset(&pr, 0, sizeof pr);
     pr.epoch = e + 1;
@@ -988,6 +1231,42 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     return st;
 }
 
+/* Under a reducer: the agreement check (which also carries a local
+ * failure to every process), then in the sharded mode the global batches:
+ * as many per epoch as the whole set's rows make, each shard split into
+ * that many parts. */
+static mlp_status replica_plan(mlp_trainer *tr, run_plan *p, mlp_status local)
+{
+    double sizes[2] = {0.0, 0.0}, v[2];
+    size_t B = opt_size(tr, MLP_OPTION_BATCH_SIZE), total;
+    mlp_status st;
+
+    p->sharded = tr->rep.r.sharded != 0;
+    if (local == MLP_OK) {
+        local = refuse_full_batch(tr, "mlp_train");
+        sizes[0] = (double)p->n;
+        sizes[1] = (double)p->n_val;
+    }
+    st = mlp__replica_check(&tr->rep.r, tr->net, tr->opt, MLP_OPTION_COUNT_,
+                            p->sharded ? NULL : sizes, local, "mlp_train");
+    if (st != MLP_OK)
+        return st;
+    p->rep = 1;
+    if (!p->sharded)
+        return MLP_OK;
+    v[0] = (double)p->n_train;
+    v[1] = (double)(p->n_val > 0 ? p->n_val : p->n_hold);
+    if ((st = mlp__replica_sum(&tr->rep, v, 2)) != MLP_OK)
+        return st;
+    total = (size_t)v[0];
+    p->n_val_total = (size_t)v[1];
+    if (B > total)
+        B = total;
+    p->batches = (total + B - 1) / B;
+    p->batch = (p->n_train + p->batches - 1) / p->batches;
+    return MLP_OK;
+}
+
 /* Set up, then per epoch: shuffle, batches, validation, early stopping,
  * callback; then the best epoch's weights restored. */
 static mlp_status train(mlp_trainer *tr, const run_data *d)
@@ -999,7 +1278,10 @@ static mlp_status train(mlp_trainer *tr, const run_data *d)
     run_state rs = {HUGE_VAL, 0, 0, 0};
     mlp_status st;
 
-    if ((st = run_plan_make(tr, d, &p)) != MLP_OK)
+    st = run_plan_make(tr, d, &p);
+    if (tr->rep.on)
+        st = replica_plan(tr, &p, st);
+    if (st != MLP_OK)
         return st;
     p.t0 = now_s();
     if ((st = mlp__optim_prepare(net, kind)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
