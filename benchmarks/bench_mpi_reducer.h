@@ -1,7 +1,8 @@
 /* mlp-bench-mpi: a reducer (mlp.h, mlp_reducer) that does what libmlp_mpi
  * does, MPI_Iallreduce per layer and MPI_Waitall at the update, and times
- * where the step waits; or, blocking, sums each layer at once, which times
- * the whole communication with nothing hidden. Needs the reduction hook
+ * where the step waits; or, blocking, sums each layer at once after a
+ * barrier, which times the whole communication with nothing hidden and
+ * without the processes' imbalance. Needs the reduction hook
  * (built with libmlp_mpi only). */
 #ifndef MLP_BENCH_MPI_REDUCER_H
 #define MLP_BENCH_MPI_REDUCER_H
@@ -13,6 +14,7 @@ typedef struct bench_reducer_times {
     double start_s;   /* inside the starts (a blocking reducer's whole sums) */
     double wait_s;    /* inside the wait at the update */
     double doubles_s; /* the statistics' blocking sums */
+    double barrier_s; /* blocking: waiting for the other processes first */
     long starts, waits;
 } bench_reducer_times;
 

@@ -121,10 +121,13 @@ def table(sizes, sec_per_flop, local_batch, markdown):
             print("| " + " | ".join(cells) + " |")
 
 
-def check(paths, sec_per_flop):
-    """Predicted against measured, for mlp-bench-mpi runs at P >= 2."""
-    print("\n| run | alpha us | GB/s | allreduce of the gradient: model / measured ms "
-          "| emulated step: alone + model / measured ms | data-parallel step ms | hidden |")
+def check(paths):
+    """Predicted against measured, for mlp-bench-mpi runs at P >= 2: the
+    gradient's all-reduce from the fitted alpha and bandwidth, and the step
+    without overlap (alone + the model's communication) against the
+    emulated step and the blocking reducer's step."""
+    print("\n| run | alpha us | GB/s | all-reduce 3.6 MB: model / measured best, median ms "
+          "| no overlap: alone + model / emulated / blocking ms | library step ms | hidden |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path in paths:
         with open(path) as f:
@@ -134,10 +137,12 @@ def check(paths, sec_per_flop):
                     continue
                 alpha, bw = r["alpha_us"] * 1e-6, r["bandwidth_gbit"] * 1e9 / 8
                 model = t_comm(4 * r["n_params"], r["procs"], alpha, bw) * 1e3
-                print(f"| {r['procs']}x{r['threads']} btl {r['btl']} ({r['reduction']}) "
-                      f"| {r['alpha_us']:.2f} | {bw / 1e9:.2f} "
-                      f"| {model:.3f} / {r['allreduce_grad_median_ms']:.3f} "
-                      f"| {r['step_alone_ms'] + model:.2f} / {r['step_emulated_ms']:.2f} "
+                blk = r.get("step_blocking_ms")
+                print(f"| {r.get('variant', r['procs'])} | {r['alpha_us']:.2f} | {bw / 1e9:.2f} "
+                      f"| {model:.3f} / {r['allreduce_grad_ms']:.3f}, "
+                      f"{r['allreduce_grad_median_ms']:.3f} "
+                      f"| {r['step_alone_ms'] + model:.2f} / {r['step_emulated_ms']:.2f} / "
+                      f"{'-' if blk is None else format(blk, '.2f')} "
                       f"| {r['step_ms']:.2f} | {r['hidden_share']:.2f} |")
 
 
@@ -147,7 +152,8 @@ def main():
                     help="measured step of the main job at --batch on one process, 1 thread")
     ap.add_argument("--batch", type=int, default=256, help="the batch of --step-ms, and "
                     "the local batch of the efficiency columns")
-    ap.add_argument("--check", nargs="*", default=[], help="mlp-bench-mpi --json files")
+    ap.add_argument("--check", nargs="*", default=[],
+                    help="mlp-bench-mpi --json files (or mpi_compare.py --out)")
     a = ap.parse_args()
     sec_per_flop = a.step_ms * 1e-3 / step_flops(MAIN, a.batch)
     print(f"compute rate {1e-9 / sec_per_flop:.1f} GFLOP/s per node "
@@ -155,7 +161,7 @@ def main():
     for sizes in NETWORKS:
         table(sizes, sec_per_flop, a.batch, True)
     if a.check:
-        check(a.check, sec_per_flop)
+        check(a.check)
 
 
 if __name__ == "__main__":
