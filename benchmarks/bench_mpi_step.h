@@ -55,6 +55,7 @@ typedef struct bmpi_result {
     double hidden_share;  /* 1 - exposed / comm, in [0, 1] */
     int hidden_from_hook; /* 1: from the timing reducer; 0: from outside */
     double epoch_s, epoch_rows; /* one epoch (when asked) */
+    double epoch_cpu_share;     /* its CPU / (processes x threads x wall) */
 } bmpi_result;
 
 /* Runs the step phases (rounds alternated, best of each) and the epoch.

@@ -166,6 +166,7 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
     f[k++] = (field){"epoch_s", r->epoch_s};
     f[k++] = (field){"epoch_rows", r->epoch_rows};
     f[k++] = (field){"epoch_samples_per_s", r->epoch_rows / r->epoch_s};
+    f[k++] = (field){"epoch_cpu_share", r->epoch_cpu_share};
     return k;
 }
 

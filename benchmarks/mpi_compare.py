@@ -57,8 +57,9 @@ def ratios(by):
 def show(title, by):
     print(f"\n{title}")
     print("| variant | epoch samples/s | epoch s | step ms | alone ms | blocking ms | "
-          "comm ms | exposed ms | hidden | allreduce 3.6 MB ms (best, median) | GB/s | load |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "comm ms | exposed ms | hidden | allreduce 3.6 MB ms (best, median) | GB/s | epoch CPU share "
+          "| load |")
+    print("| --- |" + " ---: |" * 12)
 
     def f(v, fmt):
         return "-" if v is None else format(v, fmt)
@@ -68,7 +69,8 @@ def show(title, by):
               f"{r['step_ms']:.2f} | {r['step_alone_ms']:.2f} | {f(r['step_blocking_ms'], '.2f')} | "
               f"{r['comm_ms']:.3f} | {r['exposed_ms']:.3f} | {r['hidden_share']:.2f} | "
               f"{r['allreduce_grad_ms']:.3f}, {r['allreduce_grad_median_ms']:.3f} | "
-              f"{(r['bandwidth_gbit'] or 0) / 8:.2f} | {r['load1']:.2f} |")
+              f"{(r['bandwidth_gbit'] or 0) / 8:.2f} | {r['epoch_cpu_share']:.2f} | "
+              f"{r['load1']:.2f} |")
     s1, s2, t1, t2 = ratios(by)
     print(f"2x1 shm / 1x1 = {s1:.2f}x (target >= 1.8x: {'PASS' if s1 >= 1.8 else 'FAIL'}); "
           f"2x1 shm / 1x2 = {s2:.2f}x (target >= 1.0x: {'PASS' if s2 >= 1.0 else 'FAIL'})")

@@ -19,7 +19,8 @@ N_PARAMS = (20 + 1) * 16 + (16 + 1) * 3
 ALWAYS = ["step_ms", "step_alone_ms", "step_emulated_ms", "comm_ms", "exposed_ms",
           "emulated_comm_ms", "imbalance_ms", "hidden_share", "comm_share", "compute_share",
           "samples_per_s", "allreduce_1_us", "allreduce_grad_ms", "allreduce_grad_median_ms",
-          "alpha_us", "bandwidth_gbit", "epoch_s", "epoch_rows", "epoch_samples_per_s"]
+          "alpha_us", "bandwidth_gbit", "epoch_s", "epoch_rows", "epoch_samples_per_s",
+          "epoch_cpu_share"]
 HOOK = ["step_overlap_ms", "step_blocking_ms", "stats_ms"]
 
 
