@@ -123,27 +123,35 @@ def table(sizes, sec_per_flop, local_batch, markdown):
 
 def check(paths):
     """Predicted against measured, for mlp-bench-mpi runs at P >= 2: the
-    gradient's all-reduce from the fitted alpha and bandwidth, and the step
+    gradient's all-reduce from the fitted alpha and bandwidth; the step
     without overlap (alone + the model's communication) against the
-    emulated step and the blocking reducer's step."""
-    print("\n| run | alpha us | GB/s | all-reduce 3.6 MB: model / measured best, median ms "
-          "| no overlap: alone + model / emulated / blocking ms | library step ms | hidden |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    emulated step and the blocking reducer's step; the efficiency
+    (compute / step, compute = the step alone on the same rows) the model
+    gives with and without overlap against the library's measured one."""
+    print("\n| run | alpha us | GB/s | all-reduce: model / measured best, median ms "
+          "| no overlap: alone + model / emulated / blocking ms | library step ms "
+          "| efficiency: model no overlap / overlap / measured | hidden |")
+    print("| --- |" + " ---: |" * 7)
     for path in paths:
         with open(path) as f:
             for line in f:
                 r = json.loads(line)
                 if r["procs"] < 2:
                     continue
+                p, alone = r["procs"], r["step_alone_ms"] * 1e-3
                 alpha, bw = r["alpha_us"] * 1e-6, r["bandwidth_gbit"] * 1e9 / 8
-                model = t_comm(4 * r["n_params"], r["procs"], alpha, bw) * 1e3
+                sizes = tuple(int(x) for x in r["layers"].split("-"))
+                comm = t_comm(4 * r["n_params"], p, alpha, bw)
+                local = r["batch"] / p
+                exp = exposed_with_overlap(sizes, alone, local, p, alpha, bw)
                 blk = r.get("step_blocking_ms")
-                print(f"| {r.get('variant', r['procs'])} | {r['alpha_us']:.2f} | {bw / 1e9:.2f} "
-                      f"| {model:.3f} / {r['allreduce_grad_ms']:.3f}, "
+                print(f"| {r.get('variant', p)} | {r['alpha_us']:.2f} | {bw / 1e9:.2f} "
+                      f"| {comm * 1e3:.3f} / {r['allreduce_grad_ms']:.3f}, "
                       f"{r['allreduce_grad_median_ms']:.3f} "
-                      f"| {r['step_alone_ms'] + model:.2f} / {r['step_emulated_ms']:.2f} / "
-                      f"{'-' if blk is None else format(blk, '.2f')} "
-                      f"| {r['step_ms']:.2f} | {r['hidden_share']:.2f} |")
+                      f"| {(alone + comm) * 1e3:.2f} / {r['step_emulated_ms']:.2f} / "
+                      f"{'-' if blk is None else format(blk, '.2f')} | {r['step_ms']:.2f} "
+                      f"| {alone / (alone + comm):.0%} / {alone / (alone + exp):.0%} / "
+                      f"{r['step_alone_ms'] / r['step_ms']:.0%} | {r['hidden_share']:.2f} |")
 
 
 def main():
