@@ -12,7 +12,11 @@
  * process applies the same update, so the parameters are identical on every
  * process after every step. Statistics (loss, accuracy, validation,
  * divergence, the callback's stop request) are reduced, so every process
- * stops at the same step with the same weights.
+ * stops at the same step with the same weights. The fused plain-SGD path
+ * is not taken (the sum needs the whole gradient); full-batch optimisers
+ * (L-BFGS, iRPROP-) are refused with MLP_ERR_OPTION. MPI errors keep the
+ * communicator's handler (by default fatal: the job ends rather than
+ * hangs). Details: docs/PARALLEL.md.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
@@ -32,8 +36,11 @@ typedef enum mlp_mpi_mode {
      * up to float summation order. */
     MLP_MPI_REPLICATED = 0,
     /* Each process passes only its own rows (for example from
-     * mlp_dataset_load_csv_part) and shuffles them within its shard; the
-     * global batch is the sum of the local ones. */
+     * mlp_dataset_load_csv_part; shards may differ in size) and shuffles
+     * them within its shard. An epoch has ceil(N / batch_size) global
+     * batches for the N rows of all shards; each shard is cut into that many
+     * even parts and global batch k is every shard's k-th part. Validation
+     * sets are per process, their loss and accuracy summed. */
     MLP_MPI_SHARDED = 1
 } mlp_mpi_mode;
 
@@ -46,7 +53,10 @@ MLP_API mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode m
 /* The same from a Fortran handle (MPI_Comm_c2f), which is what bindings
  * such as mpi4py hand out (comm.py2f()). */
 MLP_API mlp_status mlp_mpi_attach_f(mlp_trainer *tr, MPI_Fint comm, mlp_mpi_mode mode);
-/* Collective; afterwards tr trains in this process alone. */
+/* Collective; afterwards tr trains in this process alone (the duplicated
+ * communicator freed). mlp_trainer_destroy detaches too, but is not
+ * collective: MPI_Comm_free is, so destroy the trainers on every process
+ * before MPI_Finalize. */
 MLP_API mlp_status mlp_mpi_detach(mlp_trainer *tr);
 
 #ifdef __cplusplus

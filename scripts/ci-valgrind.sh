@@ -26,7 +26,8 @@ vg=(valgrind --tool=memcheck --error-exitcode=99 --leak-check=full
     --suppressions="$root/tests/valgrind.supp" --num-callers=30 -q)
 
 # The tests as ctest knows them: command, environment, working directory.
-list=$(ctest --test-dir "$build" --show-only=json-v1 ${MLP_VALGRIND_EXCLUDE:+-E "$MLP_VALGRIND_EXCLUDE"} |
+# -LE mpi: those run under mpirun, and Open MPI's own allocations are not ours.
+list=$(ctest --test-dir "$build" --show-only=json-v1 -LE mpi ${MLP_VALGRIND_EXCLUDE:+-E "$MLP_VALGRIND_EXCLUDE"} |
   /usr/bin/python3 -c '
 import json, sys
 for t in json.load(sys.stdin)["tests"]:

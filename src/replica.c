@@ -144,13 +144,17 @@ void mlp__replica_drop(mlp__replica *rep)
 
 /* ---- slices, counts and sums ------------------------------------------------ */
 
+void mlp__replica_part(size_t n, size_t k, size_t parts, size_t *lo, size_t *hi)
+{
+    /* floor(k n / parts) without overflow: sizes differ by at most one row,
+     * and fewer rows than parts leave some parts empty */
+    *lo = n / parts * k + n % parts * k / parts;
+    *hi = n / parts * (k + 1) + n % parts * (k + 1) / parts;
+}
+
 void mlp__replica_slice(const mlp__replica *rep, size_t rows, size_t *lo, size_t *hi)
 {
-    /* rows r P / P .. (r+1) rows / P: sizes differ by at most one row, and
-     * a batch smaller than P leaves some processes none */
-    size_t P = (size_t)rep->r.size, r = (size_t)rep->r.rank;
-    *lo = rows / P * r + rows % P * r / P;
-    *hi = rows / P * (r + 1) + rows % P * (r + 1) / P;
+    mlp__replica_part(rows, (size_t)rep->r.rank, (size_t)rep->r.size, lo, hi);
 }
 
 mlp_status mlp__replica_counts(mlp__replica *rep, size_t rows, double wsum, int failed,

@@ -42,6 +42,9 @@ MLP__HIDDEN mlp_status mlp__replica_check(const mlp_reducer *r, const mlp_networ
                                           const double *sizes, mlp_status local,
                                           const char *fn);
 
+/* Part k of n rows cut into `parts` parts of sizes differing by at most
+ * one: rows [*lo, *hi). */
+MLP__HIDDEN void mlp__replica_part(size_t n, size_t k, size_t parts, size_t *lo, size_t *hi);
 /* This process's rows [*lo, *hi) of a global batch of `rows` rows. */
 MLP__HIDDEN void mlp__replica_slice(const mlp__replica *rep, size_t rows, size_t *lo,
                                     size_t *hi);

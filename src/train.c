@@ -406,10 +406,10 @@ static int fused_sgd(const mlp_trainer *tr)
            !(tr->opt[MLP_OPTION_CLIP_NORM] > 0.0) && !tr->rep.on;
 }
 
-/* Gradient, clipping and the optimiser's update; 0 when a parameter became
- * non-finite. Nothing changes when J is not finite (*r tells). */
 static int clip_and_update(mlp_trainer *tr, const step_result *r);
 
+/* Gradient, clipping and the optimiser's update; 0 when a parameter became
+ * non-finite. Nothing changes when J is not finite (*r tells). */
 static int grad_and_update(mlp_trainer *tr, const float *X, size_t rows, const void *targets,
                            const float *w, step_result *r)
 {
@@ -945,8 +945,9 @@ static void report_batch(const run_plan *p, const mlp_network *net, size_t k, do
 
 /* Batch k under a reducer: this process's rows of it, the step, and in
  * *grows the global batch's rows. Replicated: the slice of the batch every
- * process draws from the shared order. Sharded: the shard's k-th part,
- * the global batch being every shard's k-th part (counted per step). */
+ * process draws from the shared order. Sharded: the shard's k-th of
+ * `batches` even parts, the global batch being every shard's k-th part
+ * (counted per step). */
 static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers *b, size_t k,
                                 step_result *r, size_t *grows)
 {
@@ -956,9 +957,13 @@ static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers 
     mlp_status st;
     double t0 = mlp__prof_start(net);
 
-    rows = start >= p->n_train ? 0 : p->n_train - start < p->batch ? p->n_train - start : p->batch;
-    hi = rows;
-    if (!p->sharded) {
+    if (p->sharded) { /* part k of the shard */
+        mlp__replica_part(p->n_train, k, p->batches, &start, &hi);
+        rows = hi - start;
+        hi = rows;
+    } else {
+        rows = p->n_train - start < p->batch ? p->n_train - start : p->batch;
+        hi = rows;
         mlp__replica_slice(&tr->rep, rows, &lo, &hi);
         sl.row0 = lo;
         sl.rows = (double)rows;
@@ -979,7 +984,7 @@ static mlp_status replica_batch(mlp_trainer *tr, const run_plan *p, run_buffers 
             return st;
     }
     *grows = (size_t)sl.rows;
-    if (sl.rows == 0) { /* shards ran out of rows together: no step */
+    if (sl.rows == 0) { /* every shard smaller than the parts: no step */
         memset(r, 0, sizeof *r);
         r->lr = current_lr(tr);
         return MLP_OK;
@@ -1231,6 +1236,15 @@ static mlp_status run_epoch(mlp_trainer *tr, const run_plan *p, run_buffers *b, 
     return st;
 }
 
+/* Collective: st, or MLP_ERR_ARGUMENT when another process failed. */
+static mlp_status agree_status(mlp_trainer *tr, mlp_status st, const char *fn)
+{
+    int any = mlp__replica_any(&tr->rep, st != MLP_OK);
+    if (st == MLP_OK && any)
+        st = mlp__fail(MLP_ERR_ARGUMENT, "%s: another process failed to set up training", fn);
+    return st;
+}
+
 /* Under a reducer: the agreement check (which also carries a local
  * failure to every process), then in the sharded mode the global batches:
  * as many per epoch as the whole set's rows make, each shard split into
@@ -1284,13 +1298,16 @@ static mlp_status train(mlp_trainer *tr, const run_data *d)
     if (st != MLP_OK)
         return st;
     p.t0 = now_s();
-    if ((st = mlp__optim_prepare(net, kind)) != MLP_OK || (st = attach_pool(tr)) != MLP_OK)
-        return st;
-    tr->epochs_run = 0;
-    tr->best_epoch = 0;
-    tr->stop_reason = MLP_STOP_COMPLETED;
     memset(&b, 0, sizeof b);
-    if ((st = run_setup(tr, &p, &b)) == MLP_OK) {
+    if ((st = mlp__optim_prepare(net, kind)) == MLP_OK && (st = attach_pool(tr)) == MLP_OK) {
+        tr->epochs_run = 0;
+        tr->best_epoch = 0;
+        tr->stop_reason = MLP_STOP_COMPLETED;
+        st = run_setup(tr, &p, &b);
+    }
+    if (tr->rep.on) /* a process that could not set up must not leave the others waiting */
+        st = agree_status(tr, st, "mlp_train");
+    if (st == MLP_OK) {
         run_split(net, &p, &b);
         tr->sched_step = 0;
         tr->sched_epoch = 0;

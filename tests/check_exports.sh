@@ -37,7 +37,8 @@ for s in ${3:-mlp_create mlp_destroy mlp_forward mlp_loss_grad mlp_strerror mlp_
   printf '%s\n' "$syms" | grep -qx "$s" || { echo "check_exports: $s is not exported" >&2; status=1; }
 done
 
-major=$(sed -n 's/^#define MLP_VERSION_MAJOR \([0-9][0-9]*\).*/\1/p' "$header")
+# The version is mlp.h's (libmlp_mpi shares it), next to the header given.
+major=$(sed -n 's/^#define MLP_VERSION_MAJOR \([0-9][0-9]*\).*/\1/p' "$(dirname "$header")/mlp.h")
 soname=$(objdump -p "$lib" | awk '$1 == "SONAME" {print $2}')
 base=$(basename "$lib" | sed 's/\.so.*//')
 if [ "$soname" != "$base.so.$major" ]; then

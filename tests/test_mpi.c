@@ -127,7 +127,16 @@ static int agree(long v)
     return lo == hi;
 }
 
-static void equivalence(mlp_optimizer opt, float dropout, double tol, const char *what)
+static float W[N_ROWS]; /* row weights for the weighted runs, NULL-like when unused */
+
+static mlp_status train_maybe_weighted(mlp_trainer *tr, int weighted)
+{
+    return weighted ? mlp_train_weighted(tr, X, Y, W, N_ROWS, NULL, NULL, NULL, 0)
+                    : mlp_train(tr, X, Y, N_ROWS, NULL, NULL, 0);
+}
+
+static void equivalence_w(mlp_optimizer opt, float dropout, double tol, const char *what,
+                          int weighted)
 {
     mlp_network *ref = make_net(16, dropout), *par = make_net(16, dropout);
     mlp_trainer *tr_ref = make_trainer(ref, opt, 6), *tr_par = make_trainer(par, opt, 6);
@@ -139,9 +148,9 @@ static void equivalence(mlp_optimizer opt, float dropout, double tol, const char
 
     if (ok) {
         memcpy(theta0, mlp_params(ref), n * sizeof(float));
-        ok = mlp_train(tr_ref, X, Y, N_ROWS, NULL, NULL, 0) == MLP_OK &&
+        ok = train_maybe_weighted(tr_ref, weighted) == MLP_OK &&
              mlp_mpi_attach(tr_par, MPI_COMM_WORLD, MLP_MPI_REPLICATED) == MLP_OK &&
-             mlp_train(tr_par, X, Y, N_ROWS, NULL, NULL, 0) == MLP_OK;
+             train_maybe_weighted(tr_par, weighted) == MLP_OK;
     }
     if (ok) {
         moved = dist(mlp_params(ref), theta0, n);
@@ -159,6 +168,11 @@ static void equivalence(mlp_optimizer opt, float dropout, double tol, const char
     mlp_destroy(ref);
     mlp_destroy(par);
     free(theta0);
+}
+
+static void equivalence(mlp_optimizer opt, float dropout, double tol, const char *what)
+{
+    equivalence_w(opt, dropout, tol, what, 0);
 }
 
 static int stop_on_epoch(const mlp_progress *pr, void *user)
@@ -258,8 +272,11 @@ static void sharded(void)
     mlp_network *net = make_net(16, 0.1f);
     mlp_trainer *tr = make_trainer(net, MLP_OPT_ADAM, 30);
     double loss0 = 0, loss1 = 1, acc = 0;
+    mlp_progress last;
     mlp_status st = MLP_ERR_NULL;
-    if (tr) {
+    if (tr) { /* each shard holds out its own validation rows */
+        mlp_trainer_set(tr, MLP_OPTION_VALIDATION_FRACTION, 0.2);
+        mlp_trainer_set(tr, MLP_OPTION_PATIENCE, 4);
         mlp_evaluate(net, X, N_ROWS, Y, &loss0, &acc);
         if (mlp_mpi_attach(tr, MPI_COMM_WORLD, MLP_MPI_SHARDED) == MLP_OK)
             st = mlp_train(tr, Xs, Ys, m, NULL, NULL, 0);
@@ -267,8 +284,14 @@ static void sharded(void)
     }
     if (rank == 0)
         printf("     sharded: loss %.4f -> %.4f, status %s\n", loss0, loss1, mlp_status_name(st));
-    check(st == MLP_OK && loss1 < 0.7 * loss0 && same_everywhere(net),
-          "sharded mode trains (loss down by 30% or more) with the same weights everywhere");
+    memset(&last, 0, sizeof last);
+    if (st == MLP_OK)
+        mlp_trainer_history(tr, mlp_trainer_epochs_run(tr), &last);
+    check(st == MLP_OK && loss1 < 0.7 * loss0 && same_everywhere(net) &&
+              agree((long)mlp_trainer_epochs_run(tr)) && isfinite(last.val_loss) &&
+              agree((long)(last.val_loss * 1e9)) && agree((long)(last.val_accuracy * 1e9)),
+          "sharded mode trains (loss down by 30% or more), validation reduced: the same weights, "
+          "epochs and validation loss everywhere");
     mlp_trainer_destroy(tr);
     mlp_destroy(net);
 }
@@ -341,6 +364,9 @@ int main(int argc, char **argv)
     equivalence(MLP_OPT_MOMENTUM, 0.0f, 1e-4, "momentum");
     equivalence(MLP_OPT_ADAM, 0.0f, 1e-3, "Adam");
     equivalence(MLP_OPT_SGD, 0.2f, 1e-4, "SGD with dropout 0.2");
+    for (size_t i = 0; i < N_ROWS; i++)
+        W[i] = (float)(i % 4) * 0.5f; /* some rows weigh 0 */
+    equivalence_w(MLP_OPT_MOMENTUM, 0.0f, 1e-4, "momentum, weighted rows", 1);
     steps();
     callback_stop();
     early_stop();
