@@ -143,24 +143,33 @@ static double phase_local(const bctx *c, mlp_network *net, mlp_trainer *tr, int 
 /* The data-parallel step of an attached trainer: every process passes the
  * whole global batch k and the trainer takes its rows of it. Seconds per
  * step, the slowest process's; *t (may be NULL) is zeroed after the
- * warm-up, so that it holds the timed steps' sums. */
-static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times *t)
+ * warm-up, so that it holds the timed steps' sums. m[0] and m[1] get the
+ * fastest single step and the least time of a step inside the reducer's
+ * sums (the unpreempted figures on a loaded machine). */
+static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times *t, double *m)
 {
     const size_t b = (size_t)c->o->batch;
     int ok = 1;
-    double t0 = 0.0;
+    double t0 = 0.0, min_step = INFINITY, min_comm = INFINITY;
     for (long k = 0; k < c->o->warmup + c->o->steps; k++) {
         size_t row = (size_t)(k % (long)c->n_batches) * b;
+        double ts, in = t ? t->start_s + t->wait_s : 0.0;
         mlp_status s;
         if (k == c->o->warmup) {
-            if (t) memset(t, 0, sizeof *t);
+            if (t) memset(t, 0, sizeof *t), in = 0.0;
             MPI_Barrier(c->comm), t0 = MPI_Wtime();
         }
+        ts = MPI_Wtime();
         s = ok ? mlp_trainer_step(tr, c->d->X + row * c->d->cols, b, c->d->y + row, NULL) : MLP_OK;
         if (s != MLP_OK) ok = fail("attached step", s);
+        if (k < c->o->warmup) continue;
+        if (MPI_Wtime() - ts < min_step) min_step = MPI_Wtime() - ts;
+        if (t && t->start_s + t->wait_s - in < min_comm) min_comm = t->start_s + t->wait_s - in;
     }
     t0 = MPI_Wtime() - t0;
     if (!agree(c->comm, ok)) return -1.0;
+    m[0] = slowest(c->comm, min_step);
+    m[1] = slowest(c->comm, min_comm);
     return slowest(c->comm, t0) / c->o->steps;
 }
 
@@ -196,11 +205,15 @@ static int lib_open(const bctx *c, lib_set *L)
 static int lib_round(const bctx *c, lib_set *L, int round, bmpi_result *r)
 {
     const double n = c->o->steps;
-    double lib = phase_attached(c, L->tr[0], NULL);
-    double ovl = lib >= 0.0 ? phase_attached(c, L->tr[1], L->t[1]) : -1.0;
-    double blk = ovl >= 0.0 ? phase_attached(c, L->tr[2], L->t[2]) : -1.0;
+    double ml[2], mo[2], mb[2];
+    double lib = phase_attached(c, L->tr[0], NULL, ml);
+    double ovl = lib >= 0.0 ? phase_attached(c, L->tr[1], L->t[1], mo) : -1.0;
+    double blk = ovl >= 0.0 ? phase_attached(c, L->tr[2], L->t[2], mb) : -1.0;
     if (blk < 0.0) return 0;
     if (round == 0 || lib < r->step_dp_s) r->step_dp_s = lib;
+    if (round == 0 || ml[0] < r->step_min_s) r->step_min_s = ml[0];
+    if (round == 0 || mo[1] < r->exposed_min_s) r->exposed_min_s = mo[1];
+    if (round == 0 || mb[1] < r->comm_min_s) r->comm_min_s = mb[1];
     if (round == 0 || ovl < r->step_overlap_s) {
         r->step_overlap_s = ovl;
         r->exposed_s = slowest(c->comm, L->t[1]->wait_s + L->t[1]->start_s) / n;
@@ -295,6 +308,10 @@ static void derive(int procs, bmpi_result *r)
     }
     if (procs > 1 && r->comm_s > 0.0) h = 1.0 - r->exposed_s / r->comm_s;
     r->hidden_share = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+    if (r->hidden_from_hook && r->comm_min_s > 0.0) {
+        h = 1.0 - r->exposed_min_s / r->comm_min_s;
+        r->hidden_share_min = h < 0.0 ? 0.0 : h > 1.0 ? 1.0 : h;
+    }
 }
 
 static int step_rounds(const bctx *c, bmpi_result *r)
@@ -334,6 +351,7 @@ int bmpi_run(const bmpi_opts *o, const bmpi_data *d, MPI_Comm comm, bmpi_result 
     MPI_Comm_size(comm, &c.procs);
     memset(r, 0, sizeof *r);
     r->step_overlap_s = r->step_blocking_s = r->stats_s = NAN;
+    r->step_min_s = r->comm_min_s = r->exposed_min_s = r->hidden_share_min = NAN;
     r->epoch_s = r->epoch_rows = r->epoch_cpu_share = NAN;
     slice(&c);
     if (c.n_batches == 0) {

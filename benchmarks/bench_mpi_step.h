@@ -54,6 +54,10 @@ typedef struct bmpi_result {
     double stats_s;    /* the statistics' blocking sums (overlapped step) */
     double hidden_share;  /* 1 - exposed / comm, in [0, 1] */
     int hidden_from_hook; /* 1: from the timing reducer; 0: from outside */
+    /* With the hook (else NAN): the fastest single library step, the least
+     * time of one step in the blocking and in the overlapped sums, and the
+     * hidden share from those (robust to preemption on a loaded machine). */
+    double step_min_s, comm_min_s, exposed_min_s, hidden_share_min;
     double epoch_s, epoch_rows; /* one epoch (when asked) */
     double epoch_cpu_share;     /* its CPU / (processes x threads x wall) */
 } bmpi_result;

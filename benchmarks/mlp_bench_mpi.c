@@ -155,6 +155,10 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
     f[k++] = (field){"imbalance_ms", r->imbalance_s * ms};
     f[k++] = (field){"hidden_share", r->hidden_share};
     f[k++] = (field){"hidden_from_hook", r->hidden_from_hook};
+    f[k++] = (field){"step_min_ms", r->step_min_s * ms};
+    f[k++] = (field){"comm_min_ms", r->comm_min_s * ms};
+    f[k++] = (field){"exposed_min_ms", r->exposed_min_s * ms};
+    f[k++] = (field){"hidden_share_min", r->hidden_share_min};
     f[k++] = (field){"comm_share", dp > 0.0 ? r->comm_s / dp : NAN};
     f[k++] = (field){"compute_share", dp > 0.0 ? r->step_alone_s / dp : NAN};
     f[k++] = (field){"samples_per_s", dp > 0.0 ? o->batch / dp : NAN};
@@ -173,7 +177,7 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
 static void report(const cli *c, int procs, const bmpi_result *r, const bench_net *n)
 {
     const bmpi_opts *o = &c->o;
-    field f[32];
+    field f[40];
     size_t nf = fields(o, r, n, f);
     char layers[256];
     double load[3] = {NAN, NAN, NAN};

@@ -21,7 +21,8 @@ ALWAYS = ["step_ms", "step_alone_ms", "step_emulated_ms", "comm_ms", "exposed_ms
           "samples_per_s", "allreduce_1_us", "allreduce_grad_ms", "allreduce_grad_median_ms",
           "alpha_us", "bandwidth_gbit", "epoch_s", "epoch_rows", "epoch_samples_per_s",
           "epoch_cpu_share"]
-HOOK = ["step_overlap_ms", "step_blocking_ms", "stats_ms"]
+HOOK = ["step_overlap_ms", "step_blocking_ms", "stats_ms", "step_min_ms", "comm_min_ms",
+        "exposed_min_ms"]
 
 
 def run(mpiexec, bench, flags, procs, extra, tmp):
@@ -51,6 +52,11 @@ def check(r, procs):
         assert (r[k] is not None and math.isfinite(r[k]) and r[k] > 0) == hook, f"{where}: {k}"
     assert r["hidden_from_hook"] == (1 if hook else 0), where
     assert 0.0 <= r["hidden_share"] <= 1.0, where
+    if hook:
+        assert 0.0 <= r["hidden_share_min"] <= 1.0, where
+        assert r["step_min_ms"] <= r["step_ms"] * (1 + 1e-9), where  # a minimum, not a time
+    else:
+        assert r["hidden_share_min"] is None, where
     if procs == 1:
         assert r["hidden_share"] == 0.0 and r["exposed_ms"] == 0.0, where
         assert r["step_ms"] == r["step_alone_ms"], where
