@@ -140,19 +140,26 @@ static double phase_local(const bctx *c, mlp_network *net, mlp_trainer *tr, int 
 }
 
 #ifdef MLP_BENCH_HAVE_MPI_LIB
-/* The data-parallel step of an attached trainer: every process passes the
- * whole global batch k and the trainer takes its rows of it. Seconds per
+/* Collective under a reducer: a process without rows still calls it. */
+static mlp_status attached_step(const bctx *c, mlp_trainer *tr, long k)
+{
+    size_t row = (size_t)(k % (long)c->n_batches) * (size_t)c->o->batch + c->lo;
+    return mlp_trainer_step(tr, c->d->X + row * c->d->cols, c->n_local, c->d->y + row, NULL);
+}
+
+/* The data-parallel step of an attached trainer: under a reducer
+ * mlp_trainer_step takes each process's own rows, the global batch being
+ * theirs in rank order, so every process passes its rows of global batch
+ * k (as the alone and emulated phases do). Seconds per
  * step, the slowest process's; *t (may be NULL) is zeroed after the
  * warm-up, so that it holds the timed steps' sums. m[0] and m[1] get the
  * fastest single step and the least time of a step inside the reducer's
  * sums (the unpreempted figures on a loaded machine). */
 static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times *t, double *m)
 {
-    const size_t b = (size_t)c->o->batch;
     int ok = 1;
     double t0 = 0.0, min_step = INFINITY, min_comm = INFINITY;
     for (long k = 0; k < c->o->warmup + c->o->steps; k++) {
-        size_t row = (size_t)(k % (long)c->n_batches) * b;
         double ts, in = t ? t->start_s + t->wait_s : 0.0;
         mlp_status s;
         if (k == c->o->warmup) {
@@ -160,7 +167,7 @@ static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times
             MPI_Barrier(c->comm), t0 = MPI_Wtime();
         }
         ts = MPI_Wtime();
-        s = ok ? mlp_trainer_step(tr, c->d->X + row * c->d->cols, b, c->d->y + row, NULL) : MLP_OK;
+        s = ok ? attached_step(c, tr, k) : MLP_OK;
         if (s != MLP_OK) ok = fail("attached step", s);
         if (k < c->o->warmup) continue;
         if (MPI_Wtime() - ts < min_step) min_step = MPI_Wtime() - ts;
