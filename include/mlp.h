@@ -719,6 +719,11 @@ typedef enum mlp_profile_part {
     MLP_PROFILE_VALIDATION,
     MLP_PROFILE_OTHER,
     MLP_PROFILE_TOTAL,
+    /* Under a reducer (mlp_trainer_set_reducer): starting the gradient sums
+     * and waiting for them and for the reduced statistics, the part of the
+     * communication not hidden behind the computation. Counted among the
+     * named parts (not in OTHER); appended, so the values above stay. */
+    MLP_PROFILE_COMMUNICATION,
     MLP_PROFILE_COUNT_
 } mlp_profile_part;
 
@@ -729,7 +734,7 @@ MLP_API mlp_status mlp_trainer_set_profile(mlp_trainer *tr, int on);
  * (MLP_PROFILE_COUNT_), 0 for NULL. */
 MLP_API size_t mlp_trainer_profile(const mlp_trainer *tr, double *seconds, size_t n);
 /* "products", "elementwise", "dropout", "optimizer", "data", "validation",
- * "other", "total"; NULL when out of range. Static storage. */
+ * "other", "total", "communication"; NULL when out of range. Static storage. */
 MLP_API const char *mlp_profile_part_name(mlp_profile_part part);
 
 #ifdef __cplusplus

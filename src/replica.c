@@ -3,6 +3,7 @@
  * collective: all processes call it in the same order. */
 #include "replica.h"
 #include "pass.h"
+#include "profile.h"
 
 #include <math.h>
 #include <string.h>
@@ -144,6 +145,15 @@ void mlp__replica_drop(mlp__replica *rep)
 
 /* ---- slices, counts and sums ------------------------------------------------ */
 
+/* Every blocking reduction, timed as communication when profiled. */
+static mlp_status sum_doubles(mlp__replica *rep, double *v, size_t n)
+{
+    double t0 = mlp__prof_start(rep->net);
+    mlp_status st = rep->r.sum_doubles(rep->r.ctx, v, n);
+    mlp__prof_add(rep->net, MLP_PROFILE_COMMUNICATION, t0);
+    return st;
+}
+
 void mlp__replica_part(size_t n, size_t k, size_t parts, size_t *lo, size_t *hi)
 {
     /* floor(k n / parts) without overflow: sizes differ by at most one row,
@@ -167,7 +177,7 @@ mlp_status mlp__replica_counts(mlp__replica *rep, size_t rows, double wsum, int 
     v[rep->r.rank] = (double)rows;
     v[P] = wsum;
     v[P + 1] = failed != 0;
-    if ((st = rep->r.sum_doubles(rep->r.ctx, v, P + 2)) != MLP_OK)
+    if ((st = sum_doubles(rep, v, P + 2)) != MLP_OK)
         return st;
     sl->rows = 0.0;
     for (size_t k = 0; k < P; k++) {
@@ -183,13 +193,13 @@ mlp_status mlp__replica_counts(mlp__replica *rep, size_t rows, double wsum, int 
 
 mlp_status mlp__replica_sum(mlp__replica *rep, double *v, size_t n)
 {
-    return rep->r.sum_doubles(rep->r.ctx, v, n);
+    return sum_doubles(rep, v, n);
 }
 
 int mlp__replica_any(mlp__replica *rep, int flag)
 {
     double v = flag != 0;
-    if (rep->r.sum_doubles(rep->r.ctx, &v, 1) != MLP_OK)
+    if (sum_doubles(rep, &v, 1) != MLP_OK)
         return 1;
     return v > 0;
 }
@@ -200,10 +210,13 @@ static void layer_done(void *ctx, size_t l)
     mlp__replica *rep = ctx;
     const mlp__layer *ly = &rep->net->layers[l];
     mlp_status st;
+    double t0;
     if (rep->st != MLP_OK)
         return;
+    t0 = mlp__prof_start(rep->net);
     st = rep->r.sum_floats_start(rep->r.ctx, rep->net->grads + ly->w_off,
                                  ly->b_off + ly->n_out - ly->w_off);
+    mlp__prof_add(rep->net, MLP_PROFILE_COMMUNICATION, t0);
     if (st != MLP_OK)
         rep->st = st;
 }
@@ -213,9 +226,12 @@ mlp_status mlp__replica_grad(mlp__replica *rep, mlp_network *net, const float *X
                              float scale, double *loss_sum, size_t *correct)
 {
     mlp_status st;
+    double t0;
     rep->st = MLP_OK;
     rep->net = net;
     mlp__loss_grad_part(net, X, rows, targets, w, drop, scale, layer_done, rep, loss_sum, correct);
+    t0 = mlp__prof_start(net);
     st = rep->r.sum_floats_wait(rep->r.ctx);
+    mlp__prof_add(net, MLP_PROFILE_COMMUNICATION, t0);
     return rep->st != MLP_OK ? rep->st : st;
 }

@@ -1367,6 +1367,7 @@ size_t mlp_trainer_profile(const mlp_trainer *tr, double *seconds, size_t n)
         return 0;
     for (int i = 0; i < MLP_PROFILE_OTHER; i++)
         named += tr->prof[i];
+    named += tr->prof[MLP_PROFILE_COMMUNICATION];
     for (size_t i = 0; i < n && seconds; i++) {
         if (i == MLP_PROFILE_OTHER)
             seconds[i] = tr->prof[MLP_PROFILE_TOTAL] > named ? tr->prof[MLP_PROFILE_TOTAL] - named
@@ -1381,6 +1382,7 @@ const char *mlp_profile_part_name(mlp_profile_part part)
 {
     static const char *const names[MLP_PROFILE_COUNT_] = {
         "products", "elementwise", "dropout", "optimizer", "data", "validation", "other", "total",
+        "communication",
     };
     return (unsigned)part < MLP_PROFILE_COUNT_ ? names[part] : NULL;
 }

@@ -132,10 +132,17 @@ static void test_one_process_same_bits(void **state)
         mlp_trainer *ta = new_trainer(a, opts[k]), *tb = new_trainer(b, opts[k]);
         fake f;
         mlp_reducer r = fake_reducer(&f, b);
+        double sec[MLP_PROFILE_COUNT_];
         assert_int_equal(mlp_trainer_set_reducer(tb, &r), MLP_OK);
         assert_int_equal(f.prepared, 3);
+        assert_int_equal(mlp_trainer_set_profile(tb, 1), MLP_OK);
         assert_int_equal(mlp_train(ta, X, Y, 40, NULL, NULL, 0), MLP_OK);
         assert_int_equal(mlp_train(tb, X, Y, 40, NULL, NULL, 0), MLP_OK);
+        /* the reducer's calls are timed as communication, a named part */
+        mlp_trainer_profile(tb, sec, MLP_PROFILE_COUNT_);
+        assert_true(sec[MLP_PROFILE_COMMUNICATION] > 0.0);
+        assert_true(sec[MLP_PROFILE_COMMUNICATION] < sec[MLP_PROFILE_TOTAL]);
+        assert_string_equal(mlp_profile_part_name(MLP_PROFILE_COMMUNICATION), "communication");
         assert_memory_equal(mlp_params(a), mlp_params(b), mlp_num_params(a) * sizeof(float));
         assert_int_equal(f.waits, 4 * 6); /* 6 batches of 7 rows, 4 epochs */
         assert_true(f.order_ok && f.wait_after_starts);
