@@ -139,6 +139,15 @@ static double phase_local(const bctx *c, mlp_network *net, mlp_trainer *tr, int 
     return slowest(c->comm, t0) / c->o->steps;
 }
 
+/* The library's own account of the communication it did not hide
+ * (mlp_trainer_profile), seconds; NAN from a library without that part. */
+static double profile_comm(const mlp_trainer *tr)
+{
+    double sec[MLP_PROFILE_COUNT_];
+    size_t known = mlp_trainer_profile(tr, sec, MLP_PROFILE_COUNT_);
+    return known > MLP_PROFILE_COMMUNICATION ? sec[MLP_PROFILE_COMMUNICATION] : NAN;
+}
+
 #ifdef MLP_BENCH_HAVE_MPI_LIB
 /* Collective under a reducer: a process without rows still calls it. */
 static mlp_status attached_step(const bctx *c, mlp_trainer *tr, long k)
@@ -154,7 +163,8 @@ static mlp_status attached_step(const bctx *c, mlp_trainer *tr, long k)
  * step, the slowest process's; *t (may be NULL) is zeroed after the
  * warm-up, so that it holds the timed steps' sums. m[0] and m[1] get the
  * fastest single step and the least time of a step inside the reducer's
- * sums (the unpreempted figures on a loaded machine). */
+ * sums (the unpreempted figures on a loaded machine), m[2] the
+ * communication per step by the trainer's own profile. */
 static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times *t, double *m)
 {
     int ok = 1;
@@ -164,6 +174,7 @@ static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times
         mlp_status s;
         if (k == c->o->warmup) {
             if (t) memset(t, 0, sizeof *t), in = 0.0;
+            mlp_trainer_set_profile(tr, 1); /* clears the sums */
             MPI_Barrier(c->comm), t0 = MPI_Wtime();
         }
         ts = MPI_Wtime();
@@ -177,6 +188,7 @@ static double phase_attached(const bctx *c, mlp_trainer *tr, bench_reducer_times
     if (!agree(c->comm, ok)) return -1.0;
     m[0] = slowest(c->comm, min_step);
     m[1] = slowest(c->comm, min_comm);
+    m[2] = slowest(c->comm, profile_comm(tr)) / c->o->steps;
     return slowest(c->comm, t0) / c->o->steps;
 }
 
@@ -212,12 +224,12 @@ static int lib_open(const bctx *c, lib_set *L)
 static int lib_round(const bctx *c, lib_set *L, int round, bmpi_result *r)
 {
     const double n = c->o->steps;
-    double ml[2], mo[2], mb[2];
+    double ml[3], mo[3], mb[3];
     double lib = phase_attached(c, L->tr[0], NULL, ml);
     double ovl = lib >= 0.0 ? phase_attached(c, L->tr[1], L->t[1], mo) : -1.0;
     double blk = ovl >= 0.0 ? phase_attached(c, L->tr[2], L->t[2], mb) : -1.0;
     if (blk < 0.0) return 0;
-    if (round == 0 || lib < r->step_dp_s) r->step_dp_s = lib;
+    if (round == 0 || lib < r->step_dp_s) r->step_dp_s = lib, r->prof_comm_s = ml[2];
     if (round == 0 || ml[0] < r->step_min_s) r->step_min_s = ml[0];
     if (round == 0 || mo[1] < r->exposed_min_s) r->exposed_min_s = mo[1];
     if (round == 0 || mb[1] < r->comm_min_s) r->comm_min_s = mb[1];
@@ -249,12 +261,14 @@ static int epoch_train(const bctx *c, mlp_trainer *tr, bmpi_result *r)
 #ifdef MLP_BENCH_HAVE_MPI_LIB
     if (c->procs > 1 && !attach(c, tr)) return 0;
 #endif
+    mlp_trainer_set_profile(tr, 1);
     MPI_Barrier(c->comm);
     t0 = MPI_Wtime(), cpu = cpu_s();
     s = mlp_train(tr, c->d->X, c->d->y, n, NULL, NULL, 0);
     cpu = cpu_s() - cpu;
     r->epoch_s = slowest(c->comm, MPI_Wtime() - t0);
     r->epoch_cpu_share = cpu_share(c, cpu, r->epoch_s);
+    r->epoch_prof_comm_s = slowest(c->comm, profile_comm(tr));
     r->epoch_rows = (double)(n - (size_t)ceil(0.05 * (double)n));
     return agree(c->comm, s == MLP_OK || fail("mlp_train", s));
 }
@@ -359,7 +373,8 @@ int bmpi_run(const bmpi_opts *o, const bmpi_data *d, MPI_Comm comm, bmpi_result 
     memset(r, 0, sizeof *r);
     r->step_overlap_s = r->step_blocking_s = r->stats_s = NAN;
     r->step_min_s = r->comm_min_s = r->exposed_min_s = r->hidden_share_min = NAN;
-    r->epoch_s = r->epoch_rows = r->epoch_cpu_share = NAN;
+    r->epoch_s = r->epoch_rows = r->epoch_cpu_share = r->epoch_prof_comm_s = NAN;
+    r->prof_comm_s = NAN;
     slice(&c);
     if (c.n_batches == 0) {
         if (c.rank == 0) fprintf(stderr, "mlp-bench-mpi: fewer rows than one batch\n");

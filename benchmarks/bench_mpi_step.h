@@ -60,6 +60,10 @@ typedef struct bmpi_result {
     double step_min_s, comm_min_s, exposed_min_s, hidden_share_min;
     double epoch_s, epoch_rows; /* one epoch (when asked) */
     double epoch_cpu_share;     /* its CPU / (processes x threads x wall) */
+    /* The trainer's profile part MLP_PROFILE_COMMUNICATION (the library's
+     * own account of the communication it did not hide): per library
+     * step, and over the epoch. */
+    double prof_comm_s, epoch_prof_comm_s;
 } bmpi_result;
 
 /* Runs the step phases (rounds alternated, best of each) and the epoch.

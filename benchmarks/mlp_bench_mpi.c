@@ -171,6 +171,8 @@ static size_t fields(const bmpi_opts *o, const bmpi_result *r, const bench_net *
     f[k++] = (field){"epoch_rows", r->epoch_rows};
     f[k++] = (field){"epoch_samples_per_s", r->epoch_rows / r->epoch_s};
     f[k++] = (field){"epoch_cpu_share", r->epoch_cpu_share};
+    f[k++] = (field){"profile_comm_ms", r->prof_comm_s * ms};
+    f[k++] = (field){"epoch_profile_comm_s", r->epoch_prof_comm_s};
     return k;
 }
 

@@ -57,9 +57,9 @@ def ratios(by):
 def show(title, by):
     print(f"\n{title}")
     print("| variant | epoch samples/s | epoch s | step ms | alone ms | blocking ms | "
-          "comm ms | exposed ms | hidden | fastest step ms | hidden (fastest) | "
+          "comm ms | exposed ms | profile comm ms | hidden | fastest step ms | hidden (fastest) | "
           "allreduce 3.6 MB ms (best, median) | GB/s | epoch CPU share | load |")
-    print("| --- |" + " ---: |" * 14)
+    print("| --- |" + " ---: |" * 15)
 
     def f(v, fmt):
         return "-" if v is None else format(v, fmt)
@@ -67,7 +67,8 @@ def show(title, by):
         r = by[name]
         print(f"| {name} | {r['epoch_samples_per_s']:.0f} | {r['epoch_s']:.2f} | "
               f"{r['step_ms']:.2f} | {r['step_alone_ms']:.2f} | {f(r['step_blocking_ms'], '.2f')} | "
-              f"{r['comm_ms']:.3f} | {r['exposed_ms']:.3f} | {r['hidden_share']:.2f} | "
+              f"{r['comm_ms']:.3f} | {r['exposed_ms']:.3f} | {f(r['profile_comm_ms'], '.3f')} | "
+              f"{r['hidden_share']:.2f} | "
               f"{f(r['step_min_ms'], '.2f')} | {f(r['hidden_share_min'], '.2f')} | "
               f"{r['allreduce_grad_ms']:.3f}, {r['allreduce_grad_median_ms']:.3f} | "
               f"{(r['bandwidth_gbit'] or 0) / 8:.2f} | {r['epoch_cpu_share']:.2f} | "

@@ -22,7 +22,7 @@ ALWAYS = ["step_ms", "step_alone_ms", "step_emulated_ms", "comm_ms", "exposed_ms
           "alpha_us", "bandwidth_gbit", "epoch_s", "epoch_rows", "epoch_samples_per_s",
           "epoch_cpu_share"]
 HOOK = ["step_overlap_ms", "step_blocking_ms", "stats_ms", "step_min_ms", "comm_min_ms",
-        "exposed_min_ms"]
+        "exposed_min_ms", "profile_comm_ms"]
 
 
 def run(mpiexec, bench, flags, procs, extra, tmp):
@@ -52,6 +52,14 @@ def check(r, procs):
         assert (r[k] is not None and math.isfinite(r[k]) and r[k] > 0) == hook, f"{where}: {k}"
     assert r["hidden_from_hook"] == (1 if hook else 0), where
     assert 0.0 <= r["hidden_share"] <= 1.0, where
+    # The library's own profile of the communication: over the epoch when
+    # mlp_train ran (0 with one process: no reducer).
+    if r["reduction"] == "library":
+        e = r["epoch_profile_comm_s"]
+        assert e is not None and math.isfinite(e) and e >= 0 and (e > 0) == (procs > 1), where
+        assert e <= r["epoch_s"] * (1 + 1e-6), where  # a part of the epoch, not a time
+    else:
+        assert r["epoch_profile_comm_s"] is None, where
     if hook:
         assert 0.0 <= r["hidden_share_min"] <= 1.0, where
         assert r["step_min_ms"] <= r["step_ms"] * (1 + 1e-9), where  # a minimum, not a time
