@@ -179,18 +179,21 @@ def candidates():
     return paths
 
 
-def _load():
-    env = os.environ.get("MLP_LIBRARY")
+def open_library(name, env_var, stem, paths, hint):
+    """ctypes.CDLL and path of the shared library `name` (e.g. "libmlp"):
+    env_var's path when set (then the only choice: never a silent fallback to
+    another build), else the first of paths() that loads, else the system
+    loader's lib<stem>.so.0. ImportError naming what was tried, with hint."""
+    env = os.environ.get(env_var)
     if env:
-        # An explicit choice is the only one: never a silent fallback to another build.
         if os.sep in env:
             env = os.path.abspath(env)
         try:
             return ctypes.CDLL(env), env
         except OSError as e:
-            raise ImportError("libmlp: MLP_LIBRARY=%s cannot be loaded: %s" % (env, e)) from e
-    tried = ["MLP_LIBRARY (not set)"]
-    for path in candidates():
+            raise ImportError("%s: %s=%s cannot be loaded: %s" % (name, env_var, env, e)) from e
+    tried = ["%s (not set)" % env_var]
+    for path in paths():
         if not os.path.exists(path):
             tried.append(path + " (not found)")
             continue
@@ -198,16 +201,21 @@ def _load():
             return ctypes.CDLL(path), path
         except OSError as e:
             tried.append("%s (%s)" % (path, e))
-    found = ctypes.util.find_library("mlp")
+    found = ctypes.util.find_library(stem)
     if not found:
-        tried.append("system loader: ctypes.util.find_library('mlp') found nothing")
-    for name in filter(None, [found, "libmlp.so.0"]):
+        tried.append("system loader: ctypes.util.find_library('%s') found nothing" % stem)
+    for lib_name in filter(None, [found, "lib%s.so.0" % stem]):
         try:
-            return ctypes.CDLL(name), name
+            return ctypes.CDLL(lib_name), lib_name
         except OSError as e:
-            tried.append("system loader: %s (%s)" % (name, e))
-    raise ImportError("libmlp shared library not found; build it (cmake) or set MLP_LIBRARY to "
-                      "its path. Tried:\n  " + "\n  ".join(tried))
+            tried.append("system loader: %s (%s)" % (lib_name, e))
+    raise ImportError("%s shared library not found%s. Tried:\n  %s"
+                      % (name, hint, "\n  ".join(tried)))
+
+
+def _load():
+    return open_library("libmlp", "MLP_LIBRARY", "mlp", candidates,
+                        "; build it (cmake) or set MLP_LIBRARY to its path")
 
 
 def _declare(cdll, path):

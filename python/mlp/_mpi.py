@@ -12,14 +12,13 @@ system loader.
 """
 
 import ctypes
-import ctypes.util
 import glob
 import os
 import threading
 import types
 
 from ._errors import _text, error
-from ._lib import enum_t, handle, lib, status_t
+from ._lib import enum_t, handle, lib, open_library, status_t
 
 # mlp_mpi_mode, by name, in enum order.
 MODES = ("replicated", "sharded")
@@ -56,36 +55,10 @@ def candidates():
 
 
 def _open():
-    env = os.environ.get("MLP_MPI_LIBRARY")
-    if env:
-        # An explicit choice is the only one: never a silent fallback to another build.
-        if os.sep in env:
-            env = os.path.abspath(env)
-        try:
-            return ctypes.CDLL(env), env
-        except OSError as e:
-            raise ImportError("libmlp_mpi: MLP_MPI_LIBRARY=%s cannot be loaded: %s"
-                              % (env, e)) from e
-    tried = ["MLP_MPI_LIBRARY (not set)"]
-    for path in candidates():
-        if not os.path.exists(path):
-            tried.append(path + " (not found)")
-            continue
-        try:
-            return ctypes.CDLL(path), path
-        except OSError as e:
-            tried.append("%s (%s)" % (path, e))
-    found = ctypes.util.find_library("mlp_mpi")
-    if not found:
-        tried.append("system loader: ctypes.util.find_library('mlp_mpi') found nothing")
-    for name in filter(None, [found, "libmlp_mpi.so.0"]):
-        try:
-            return ctypes.CDLL(name), name
-        except OSError as e:
-            tried.append("system loader: %s (%s)" % (name, e))
-    raise ImportError("libmlp_mpi shared library not found: a communicator (comm=) needs it. "
-                      "Build libmlp with MPI (CMake finds it when libopenmpi-dev is installed) "
-                      "or set MLP_MPI_LIBRARY to its path. Tried:\n  " + "\n  ".join(tried))
+    return open_library("libmlp_mpi", "MLP_MPI_LIBRARY", "mlp_mpi", candidates,
+                        ": a communicator (comm=) needs it. Build libmlp with MPI (CMake "
+                        "finds it when libopenmpi-dev is installed) or set MLP_MPI_LIBRARY "
+                        "to its path")
 
 
 def library():
