@@ -17,6 +17,17 @@
  * (L-BFGS, iRPROP-) are refused with MLP_ERR_OPTION. MPI errors keep the
  * communicator's handler (by default fatal: the job ends rather than
  * hangs). Details: docs/PARALLEL.md.
+ *
+ * The gradient is summed in buckets of consecutive layers, as in PyTorch
+ * DDP: the environment variable MLP_MPI_BUCKET_BYTES (read by
+ * mlp_mpi_attach; rank 0's value holds on every process) caps a bucket.
+ * A bucket's sum (MPI_Iallreduce) starts as soon as the backward pass has
+ * filled it to the cap, overlapping the layers still to compute; the last
+ * bucket is summed at the update, with one blocking MPI_Allreduce when no
+ * other sum is in flight. The default, 26214400 (25 MiB), sums a gradient
+ * under 25 MiB with that one blocking call; 0 starts one sum per layer.
+ * A value that is not a whole number of bytes makes mlp_mpi_attach fail
+ * with MLP_ERR_ARGUMENT.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
