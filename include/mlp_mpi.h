@@ -61,6 +61,13 @@ typedef enum mlp_mpi_mode {
  * reported on every process as MLP_ERR_MISMATCH before any step. The
  * attachment ends with mlp_mpi_detach or mlp_trainer_destroy. */
 MLP_API mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode);
+/* Fills *out with the reducer mlp_mpi_attach sets (over a duplicate of
+ * comm, MLP_MPI_BUCKET_BYTES read), without setting it: for a caller that
+ * wraps its callbacks (to time or log them) and passes the wrapper to
+ * mlp_trainer_set_reducer. Collective over comm. The caller owns out->ctx
+ * until mlp_trainer_set_reducer succeeds with it (on failure, call
+ * out->destroy(out->ctx)); messages name mlp_mpi_attach. */
+MLP_API mlp_status mlp_mpi_reducer(MPI_Comm comm, mlp_mpi_mode mode, mlp_reducer *out);
 /* The same from a Fortran handle (MPI_Comm_c2f), which is what bindings
  * such as mpi4py hand out (comm.py2f()). */
 MLP_API mlp_status mlp_mpi_attach_f(mlp_trainer *tr, MPI_Fint comm, mlp_mpi_mode mode);

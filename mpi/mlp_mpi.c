@@ -162,14 +162,13 @@ static mlp_status bucket_bytes(mpi_ctx *c)
     return MLP_OK;
 }
 
-mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode)
+mlp_status mlp_mpi_reducer(MPI_Comm comm, mlp_mpi_mode mode, mlp_reducer *out)
 {
-    mlp_reducer r;
     mpi_ctx *c;
     mlp_status st;
 
-    if (!tr)
-        return mlp_set_last_error(MLP_ERR_NULL, "mlp_mpi_attach: tr is NULL");
+    if (!out)
+        return mlp_set_last_error(MLP_ERR_NULL, "mlp_mpi_reducer: out is NULL");
     if (mode != MLP_MPI_REPLICATED && mode != MLP_MPI_SHARDED)
         return mlp_set_last_error(MLP_ERR_ARGUMENT, "mlp_mpi_attach: mode is neither "
                                                     "MLP_MPI_REPLICATED nor MLP_MPI_SHARDED");
@@ -184,19 +183,31 @@ mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode)
         ctx_destroy(c);
         return st;
     }
-    r.ctx = c;
-    MPI_Comm_rank(c->comm, &r.rank);
-    MPI_Comm_size(c->comm, &r.size);
-    r.sharded = mode == MLP_MPI_SHARDED;
-    r.prepare = ctx_prepare;
-    r.sum_floats_start = ctx_start;
-    r.sum_floats_wait = ctx_wait;
-    r.sum_doubles = ctx_sum_doubles;
-    r.destroy = ctx_destroy;
+    out->ctx = c;
+    MPI_Comm_rank(c->comm, &out->rank);
+    MPI_Comm_size(c->comm, &out->size);
+    out->sharded = mode == MLP_MPI_SHARDED;
+    out->prepare = ctx_prepare;
+    out->sum_floats_start = ctx_start;
+    out->sum_floats_wait = ctx_wait;
+    out->sum_doubles = ctx_sum_doubles;
+    out->destroy = ctx_destroy;
+    return MLP_OK;
+}
+
+mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode)
+{
+    mlp_reducer r;
+    mlp_status st;
+
+    if (!tr)
+        return mlp_set_last_error(MLP_ERR_NULL, "mlp_mpi_attach: tr is NULL");
+    if ((st = mlp_mpi_reducer(comm, mode, &r)) != MLP_OK)
+        return st;
     /* Collective: checks on every rank that shapes and options agree. */
     st = mlp_trainer_set_reducer(tr, &r);
     if (st != MLP_OK)
-        ctx_destroy(c);
+        ctx_destroy(r.ctx);
     return st;
 }
 
