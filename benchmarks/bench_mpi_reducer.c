@@ -1,75 +1,74 @@
-/* The timing reducer (bench_mpi_reducer.h). Its non-blocking form mirrors
- * mpi/mlp_mpi.c call for call, so that its step is the library's step with
- * clocks around the calls. */
+/* The timing reducer (bench_mpi_reducer.h). Overlapped, it is libmlp_mpi's
+ * own reducer (mlp_mpi_reducer: the same buckets, the same calls) with
+ * clocks around its callbacks, so that its step is the library's step. */
 #include "bench_mpi_reducer.h"
 
 #include <limits.h>
+#include <mlp_mpi.h>
 #include <stdlib.h>
 
 typedef struct tctx {
     bench_reducer_times t; /* first: the handle given out */
-    MPI_Comm comm;
-    MPI_Request *req;
-    size_t cap, n;
+    mlp_reducer lib;       /* libmlp_mpi's reducer, wrapped */
+    MPI_Comm comm;         /* the library's communicator is its own */
+    float *lo;             /* blocking: the gradient's range so far */
+    size_t n;
     int blocking;
 } tctx;
 
 static mlp_status t_prepare(void *ctx, size_t max_pending)
 {
     tctx *c = ctx;
-    MPI_Request *req;
-    if (max_pending <= c->cap) return MLP_OK;
-    if (!(req = realloc(c->req, max_pending * sizeof *req))) return MLP_ERR_NOMEM;
-    c->req = req, c->cap = max_pending;
-    return MLP_OK;
+    return c->lib.prepare(c->lib.ctx, max_pending);
 }
 
 static mlp_status t_start(void *ctx, float *buf, size_t n)
 {
     tctx *c = ctx;
     double t0 = MPI_Wtime();
-    int rc;
-    if (c->n >= c->cap || n > INT_MAX) return MLP_ERR_SIZE;
+    mlp_status st = MLP_OK;
     if (c->blocking) {
-        /* The barrier takes the wait for a late process out of the sum's
-         * time, so that start_s is the transfer alone. */
-        MPI_Barrier(c->comm);
-        c->t.barrier_s += MPI_Wtime() - t0;
-        t0 = MPI_Wtime();
-        rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, c->comm);
-    } else {
-        int done = 0;
-        rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, c->comm, &c->req[c->n++]);
-        /* As libmlp_mpi: a test moves the started sums on (Open MPI
-         * progresses them only inside MPI calls). */
-        if (rc == MPI_SUCCESS) MPI_Testall((int)c->n, c->req, &done, MPI_STATUSES_IGNORE);
-        if (done) c->n = 0;
-    }
+        /* Only gathers the range (layers come last first, each ending where
+         * the previous began); the wait sums it. */
+        if (c->lo && buf + n != c->lo) return MLP_ERR_ARGUMENT;
+        c->lo = buf, c->n += n;
+    } else st = c->lib.sum_floats_start(c->lib.ctx, buf, n);
     c->t.start_s += MPI_Wtime() - t0;
     c->t.starts++;
-    return rc == MPI_SUCCESS ? MLP_OK : MLP_ERR_IO;
+    return st;
 }
 
 static mlp_status t_wait(void *ctx)
 {
     tctx *c = ctx;
     double t0 = MPI_Wtime();
-    int rc = c->n ? MPI_Waitall((int)c->n, c->req, MPI_STATUSES_IGNORE) : MPI_SUCCESS;
-    c->n = 0;
+    mlp_status st;
+    if (c->blocking) {
+        /* The whole gradient in one blocking sum, after a barrier that takes
+         * the wait for a late process out of it: the communication with
+         * nothing hidden, in its cheapest form. */
+        int rc;
+        MPI_Barrier(c->comm);
+        c->t.barrier_s += MPI_Wtime() - t0;
+        t0 = MPI_Wtime();
+        rc = c->n > INT_MAX ? MPI_ERR_COUNT
+                            : MPI_Allreduce(MPI_IN_PLACE, c->lo, (int)c->n, MPI_FLOAT, MPI_SUM,
+                                            c->comm);
+        c->lo = NULL, c->n = 0;
+        st = rc == MPI_SUCCESS ? MLP_OK : MLP_ERR_IO;
+    } else st = c->lib.sum_floats_wait(c->lib.ctx);
     c->t.wait_s += MPI_Wtime() - t0;
     c->t.waits++;
-    return rc == MPI_SUCCESS ? MLP_OK : MLP_ERR_IO;
+    return st;
 }
 
 static mlp_status t_doubles(void *ctx, double *buf, size_t n)
 {
     tctx *c = ctx;
     double t0 = MPI_Wtime();
-    int rc;
-    if (n > INT_MAX) return MLP_ERR_SIZE;
-    rc = MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_DOUBLE, MPI_SUM, c->comm);
+    mlp_status st = c->lib.sum_doubles(c->lib.ctx, buf, n);
     c->t.doubles_s += MPI_Wtime() - t0;
-    return rc == MPI_SUCCESS ? MLP_OK : MLP_ERR_IO;
+    return st;
 }
 
 static void t_destroy(void *ctx)
@@ -78,7 +77,7 @@ static void t_destroy(void *ctx)
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) MPI_Comm_free(&c->comm);
-    free(c->req);
+    c->lib.destroy(c->lib.ctx);
     free(c);
 }
 
@@ -89,14 +88,18 @@ mlp_status bench_reducer_attach(mlp_trainer *tr, MPI_Comm comm, int blocking,
     tctx *c = calloc(1, sizeof *c);
     mlp_status st;
     if (!c) return MLP_ERR_NOMEM;
+    if ((st = mlp_mpi_reducer(comm, MLP_MPI_REPLICATED, &c->lib)) != MLP_OK) {
+        free(c);
+        return st;
+    }
     if (MPI_Comm_dup(comm, &c->comm) != MPI_SUCCESS) {
+        c->lib.destroy(c->lib.ctx);
         free(c);
         return MLP_ERR_IO;
     }
     c->blocking = blocking;
-    MPI_Comm_rank(c->comm, &r.rank);
-    MPI_Comm_size(c->comm, &r.size);
-    r.sharded = 0, r.ctx = c;
+    r = c->lib;
+    r.ctx = c;
     r.prepare = t_prepare, r.sum_floats_start = t_start, r.sum_floats_wait = t_wait;
     r.sum_doubles = t_doubles, r.destroy = t_destroy;
     if ((st = mlp_trainer_set_reducer(tr, &r)) != MLP_OK) t_destroy(c);

@@ -1,9 +1,10 @@
-/* mlp-bench-mpi: a reducer (mlp.h, mlp_reducer) that does what libmlp_mpi
- * does, MPI_Iallreduce per layer and MPI_Waitall at the update, and times
- * where the step waits; or, blocking, sums each layer at once after a
- * barrier, which times the whole communication with nothing hidden and
- * without the processes' imbalance. Needs the reduction hook
- * (built with libmlp_mpi only). */
+/* mlp-bench-mpi: a reducer (mlp.h, mlp_reducer) that is libmlp_mpi's own
+ * (mlp_mpi_reducer: its buckets, MPI_Iallreduce as they fill, the last one
+ * at the update) with clocks around its calls, timing where the step
+ * waits; or, blocking, that sums the whole gradient in one MPI_Allreduce
+ * at the update after a barrier, which times the gradient's communication
+ * in its cheapest form, with nothing hidden and without the processes'
+ * imbalance. Needs the reduction hook (built with libmlp_mpi only). */
 #ifndef MLP_BENCH_MPI_REDUCER_H
 #define MLP_BENCH_MPI_REDUCER_H
 
@@ -11,8 +12,8 @@
 #include <mpi.h>
 
 typedef struct bench_reducer_times {
-    double start_s;   /* inside the starts (a blocking reducer's whole sums) */
-    double wait_s;    /* inside the wait at the update */
+    double start_s;   /* inside the starts */
+    double wait_s;    /* inside the wait at the update (a blocking reducer's sum) */
     double doubles_s; /* the statistics' blocking sums */
     double barrier_s; /* blocking: waiting for the other processes first */
     long starts, waits;

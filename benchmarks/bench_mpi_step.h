@@ -49,7 +49,7 @@ typedef struct bmpi_result {
     /* With the library's hook (else NAN): the step under the timing
      * reducer, overlapped as libmlp_mpi does it and blocking. */
     double step_overlap_s, step_blocking_s;
-    double comm_s;     /* the gradient's communication: the blocking sums */
+    double comm_s;     /* the gradient's communication: one blocking sum of it */
     double exposed_s;  /* the part the step waits for (overlapped: the wait) */
     double stats_s;    /* the statistics' blocking sums (overlapped step) */
     double hidden_share;  /* 1 - exposed / comm, in [0, 1] */

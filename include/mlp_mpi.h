@@ -17,6 +17,17 @@
  * (L-BFGS, iRPROP-) are refused with MLP_ERR_OPTION. MPI errors keep the
  * communicator's handler (by default fatal: the job ends rather than
  * hangs). Details: docs/PARALLEL.md.
+ *
+ * The gradient is summed in buckets of consecutive layers, as in PyTorch
+ * DDP: the environment variable MLP_MPI_BUCKET_BYTES (read by
+ * mlp_mpi_attach; rank 0's value holds on every process) caps a bucket.
+ * A bucket's sum (MPI_Iallreduce) starts as soon as the backward pass has
+ * filled it to the cap, overlapping the layers still to compute; the last
+ * bucket is summed at the update, with one blocking MPI_Allreduce when no
+ * other sum is in flight. The default, 26214400 (25 MiB), sums a gradient
+ * under 25 MiB with that one blocking call; 0 starts one sum per layer.
+ * A value that is not a whole number of bytes makes mlp_mpi_attach fail
+ * with MLP_ERR_ARGUMENT.
  */
 #ifndef MLP_MPI_H
 #define MLP_MPI_H
@@ -50,6 +61,13 @@ typedef enum mlp_mpi_mode {
  * reported on every process as MLP_ERR_MISMATCH before any step. The
  * attachment ends with mlp_mpi_detach or mlp_trainer_destroy. */
 MLP_API mlp_status mlp_mpi_attach(mlp_trainer *tr, MPI_Comm comm, mlp_mpi_mode mode);
+/* Fills *out with the reducer mlp_mpi_attach sets (over a duplicate of
+ * comm, MLP_MPI_BUCKET_BYTES read), without setting it: for a caller that
+ * wraps its callbacks (to time or log them) and passes the wrapper to
+ * mlp_trainer_set_reducer. Collective over comm. The caller owns out->ctx
+ * until mlp_trainer_set_reducer succeeds with it (on failure, call
+ * out->destroy(out->ctx)); messages name mlp_mpi_attach. */
+MLP_API mlp_status mlp_mpi_reducer(MPI_Comm comm, mlp_mpi_mode mode, mlp_reducer *out);
 /* The same from a Fortran handle (MPI_Comm_c2f), which is what bindings
  * such as mpi4py hand out (comm.py2f()). */
 MLP_API mlp_status mlp_mpi_attach_f(mlp_trainer *tr, MPI_Fint comm, mlp_mpi_mode mode);

@@ -9,8 +9,11 @@
  *   - stop decisions: the callback stopping on one rank, early stopping,
  *     divergence on one rank's shard: the same epochs everywhere;
  *   - shape and option disagreements refused before any step;
- *   - the sharded mode trains; mlp_trainer_step with a slice per rank.
+ *   - the sharded mode trains; mlp_trainer_step with a slice per rank;
+ *   - the gradient's buckets (MLP_MPI_BUCKET_BYTES): per layer, two
+ *     buckets, one blocking sum; each equivalent and bit-identical.
  * Prints one line per check on rank 0; exits non-zero on any failure. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include "mlp_mpi.h"
 
 #include <math.h>
@@ -173,6 +176,73 @@ static void equivalence_w(mlp_optimizer opt, float dropout, double tol, const ch
 static void equivalence(mlp_optimizer opt, float dropout, double tol, const char *what)
 {
     equivalence_w(opt, dropout, tol, what, 0);
+}
+
+/* The buckets (MLP_MPI_BUCKET_BYTES, read at attach) on 8-16-16-3, whose
+ * layers hold 144, 272 and 51 floats: a cap of 0 sums each layer alone;
+ * 1000 bytes makes two buckets, the last two layers together (started in
+ * the backward pass) and the first (summed at the update with the other in
+ * flight); the default sums the whole gradient in one blocking call. Each
+ * against the one-process run, bit-identical on every rank. */
+static void bucket_run(const char *cap, const char *what)
+{
+    size_t sizes[4] = {N_IN, 16, 16, N_OUT};
+    mlp_activation acts[3] = {MLP_ACT_TANH, MLP_ACT_RELU, MLP_ACT_IDENTITY};
+    mlp_network *ref = NULL, *par = NULL;
+    mlp_trainer *tr_ref = NULL, *tr_par = NULL;
+    float *theta0 = NULL;
+    double moved = 0, off = 0;
+    char line[200];
+    int ok = mlp_create(&ref, 3, sizes, acts, 7) == MLP_OK &&
+             mlp_create(&par, 3, sizes, acts, 7) == MLP_OK;
+    if (ok) {
+        mlp_set_loss(ref, MLP_LOSS_SOFTMAX_CE);
+        mlp_set_loss(par, MLP_LOSS_SOFTMAX_CE);
+        tr_ref = make_trainer(ref, MLP_OPT_MOMENTUM, 6);
+        tr_par = make_trainer(par, MLP_OPT_MOMENTUM, 6);
+        theta0 = malloc(mlp_num_params(ref) * sizeof(float));
+        ok = tr_ref && tr_par && theta0;
+    }
+    if (cap)
+        setenv("MLP_MPI_BUCKET_BYTES", cap, 1);
+    else
+        unsetenv("MLP_MPI_BUCKET_BYTES");
+    if (ok) {
+        memcpy(theta0, mlp_params(ref), mlp_num_params(ref) * sizeof(float));
+        ok = mlp_train(tr_ref, X, Y, N_ROWS, NULL, NULL, 0) == MLP_OK &&
+             mlp_mpi_attach(tr_par, MPI_COMM_WORLD, MLP_MPI_REPLICATED) == MLP_OK &&
+             mlp_train(tr_par, X, Y, N_ROWS, NULL, NULL, 0) == MLP_OK;
+    }
+    unsetenv("MLP_MPI_BUCKET_BYTES");
+    if (ok) {
+        moved = dist(mlp_params(ref), theta0, mlp_num_params(ref));
+        off = dist(mlp_params(par), mlp_params(ref), mlp_num_params(ref));
+        ok = moved > 0 && off <= 1e-4 * moved;
+    }
+    snprintf(line, sizeof line, "buckets, %s: |θ_P-θ_1| = %.3g of |θ_1-θ_0| = %.3g (limit 1e-4)",
+             what, off, moved);
+    check(ok, line);
+    snprintf(line, sizeof line, "buckets, %s: bit-identical on every rank", what);
+    check(ok && same_everywhere(par), line);
+    mlp_trainer_destroy(tr_ref);
+    mlp_trainer_destroy(tr_par);
+    mlp_destroy(ref);
+    mlp_destroy(par);
+    free(theta0);
+}
+
+/* A cap that is not a number is refused on every process. */
+static void bucket_refused(void)
+{
+    mlp_network *net = make_net(16, 0.0f);
+    mlp_trainer *tr = make_trainer(net, MLP_OPT_SGD, 1);
+    mlp_status st;
+    setenv("MLP_MPI_BUCKET_BYTES", "12kB", 1);
+    st = tr ? mlp_mpi_attach(tr, MPI_COMM_WORLD, MLP_MPI_REPLICATED) : MLP_ERR_NULL;
+    unsetenv("MLP_MPI_BUCKET_BYTES");
+    check(st == MLP_ERR_ARGUMENT, "buckets: MLP_MPI_BUCKET_BYTES=12kB refused at attach");
+    mlp_trainer_destroy(tr);
+    mlp_destroy(net);
 }
 
 static int stop_on_epoch(const mlp_progress *pr, void *user)
@@ -368,6 +438,10 @@ int main(int argc, char **argv)
         W[i] = (float)(i % 4) * 0.5f; /* some rows weigh 0 */
     equivalence_w(MLP_OPT_MOMENTUM, 0.0f, 1e-4, "momentum, weighted rows", 1);
     steps();
+    bucket_run("0", "one per layer (0)");
+    bucket_run("1000", "two buckets (1000 bytes)");
+    bucket_run(NULL, "default cap, one blocking sum");
+    bucket_refused();
     callback_stop();
     early_stop();
     divergence();
