@@ -63,6 +63,7 @@ typedef struct api_state {
         int32_t i[API_BUF];
     } T; /* targets: floats, or int32 labels for softmax cross-entropy */
     unsigned char blob[65536];               /* save/load images */
+    char iobuf[8192];                        /* the save stream's buffer */
 } api_state;
 
 /* api_program.c: reading the program */

@@ -36,7 +36,7 @@ static int gz_member(FILE *f, const void *p, size_t n, size_t zeros)
     return ok;
 }
 
-/* The bomb's zeros (256 KiB), compressed once per process. */
+/* The bomb's zeros (FZ_BOMB_ZEROS), compressed once per process. */
 static int gz_zeros(FILE *f, size_t zeros)
 {
     static unsigned char *cached;
@@ -100,7 +100,7 @@ void fz_idx_files(const uint8_t *in, size_t n, const char *images, const char *l
     if ((flags & 0xF8) == 0xF8 && pn >= 3) { /* the bomb: 784-pixel images, zeros */
         cnt = ((size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2]) + 2;
         il = idx_build(img, 8, 3, cnt, 28, 28, 0, NULL, 0, 1);
-        fz_write_file(images, img, il, (size_t)1 << 18, 1);
+        fz_write_file(images, img, il, FZ_BOMB_ZEROS, 1);
         *labels = 0;
         return;
     }

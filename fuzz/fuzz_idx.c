@@ -6,7 +6,7 @@
  * loads is consistent, with pixels in 0..255 and classes below 256.
  * Loads go through mlp_dataset_load_idx_limit with a bound, so that a
  * bomb whose header declares gigabytes is refused instead of taking the
- * fuzzer's memory. Its parts (2 to 6, from the input's length) concatenate
+ * fuzzer's memory. Its parts (2 to 4, from the input's length) concatenate
  * to it (fuzz/data_parts.c); they are compared only when the whole load
  * was not refused for its size, since the part loaders take no bound.
  * tests/fuzz_replay.c runs it over tests/corpus_idx/. */
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *paths[2];
         paths[0] = images;
         paths[1] = has_labels ? labels : NULL;
-        api_check_parts(st == MLP_OK ? ds : NULL, st, load_part, paths, 2 + size % 5,
+        api_check_parts(st == MLP_OK ? ds : NULL, st, load_part, paths, 2 + size % 3,
                         "mlp_dataset_load_idx_part");
     }
     if (getenv("MLP_FUZZ_TRACE")) /* how to read a finding or check a seed */
