@@ -52,7 +52,7 @@ echo "== valgrind memcheck, C suites =="
 bash "$root/scripts/ci-valgrind.sh"
 echo "== pip install . (fresh venvs, offline) =="
 bash "$root/scripts/ci-pip.sh"
-echo "== fuzzing: loader 10M, CSV 2M, IDX 2M, API programs (scripts/ci-fuzz.sh) =="
+echo "== fuzzing: loader 10M, CSV 2M, IDX 2M, API 300k (scripts/ci-fuzz.sh) =="
 bash "$root/scripts/ci-fuzz.sh"
 echo "== valgrind memcheck, Python suite: waiting for it =="
 py_rc=0
