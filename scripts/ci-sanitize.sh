@@ -23,7 +23,8 @@ echo "== sanitize: C suites =="
 ctest --test-dir "$build" --output-on-failure -j "$jobs" -E '^python$' -LE mpi
 # The C programs among them, under mpirun at 1 to 3 processes, with leak
 # checking off for that reason; every other report still fails.
-if ctest --test-dir "$build" -N -L mpi -R '^mpi_np' | grep -q 'Total Tests: [1-9]'; then
+mpi_tests=$(ctest --test-dir "$build" -N -L mpi -R '^mpi_np')
+if grep -q 'Total Tests: [1-9]' <<< "$mpi_tests"; then
   echo "== sanitize: data-parallel C suites (leak checking off: Open MPI's) =="
   ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
     ctest --test-dir "$build" --output-on-failure -L mpi -R '^mpi_np'
@@ -35,7 +36,10 @@ fi
 # so leak checking is off for this run (the C suites above check leaks).
 # Its fixture (the ONNX runtime's npm install) runs first, without the
 # preload. (The test is found by name: -R also lists that fixture.)
-if ctest --test-dir "$build" -N -R '^python$' | grep -qE '#[0-9]+: python$'; then
+# (The listing is read whole first: grep -q ending the pipe early would
+# fail ctest with SIGPIPE, and pipefail the test.)
+py_tests=$(ctest --test-dir "$build" -N -R '^python$')
+if grep -qE '#[0-9]+: python$' <<< "$py_tests"; then
   echo "== sanitize: Python suite (ASan runtime preloaded) =="
   ctest --test-dir "$build" --output-on-failure -R '^onnxruntime_install$'
   preload="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
