@@ -69,7 +69,8 @@ static void test_huge_batch_size(void **state)
     (void)state;
     for (int opt = MLP_OPT_LBFGS; opt <= MLP_OPT_IRPROP; opt++) {
         mlp_network *a = xor_net(5), *b = xor_net(5);
-        mlp_trainer *ta = trainer(a, (mlp_optimizer)opt, 3), *tb = trainer(b, (mlp_optimizer)opt, 3);
+        mlp_trainer *ta = trainer(a, (mlp_optimizer)opt, 3);
+        mlp_trainer *tb = trainer(b, (mlp_optimizer)opt, 3);
         assert_int_equal(mlp_trainer_set(tb, MLP_OPTION_BATCH_SIZE, 1e9), MLP_OK);
         assert_int_equal(mlp_train(ta, xor_X, xor_y, 4, NULL, NULL, 0), MLP_OK);
         assert_int_equal(mlp_train(tb, xor_X, xor_y, 4, NULL, NULL, 0), MLP_OK);
