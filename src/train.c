@@ -860,7 +860,7 @@ static mlp_status run_setup_full(mlp_trainer *tr, const run_plan *p, run_buffers
 static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
 {
     const mlp_network *net = tr->net;
-    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net), snap_len;
+    size_t n_in = net->sizes[0], tbytes = target_row_bytes(net), snap_len, chunk;
     mlp_status st = MLP_OK;
     int ok;
 
@@ -902,8 +902,11 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
             tr->history_cap = cap;
         }
     }
-    /* Full batch runs in chunks of the workspace the batch-size option sets. */
-    return mlp__reserve(tr->net, p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch);
+    /* Full batch runs in chunks of the workspace the batch-size option sets,
+     * never more rows than there are to train on: a batch size of 1e9 with
+     * 32 rows must not reserve a workspace for 1e9 rows. */
+    chunk = p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch;
+    return mlp__reserve(tr->net, chunk < p->n_train ? chunk : p->n_train);
 }
 
 /* The split: one shuffle from a generator of its own, held-out rows last

@@ -61,6 +61,30 @@ static void test_xor(void **state)
     }
 }
 
+/* The batch size does not apply to the full-batch optimisers: a huge one
+ * neither changes the result nor reserves a workspace for rows that do not
+ * exist (mlp_train once asked for 1e9 rows' worth, 56 GB, for 4 rows). */
+static void test_huge_batch_size(void **state)
+{
+    (void)state;
+    for (int opt = MLP_OPT_LBFGS; opt <= MLP_OPT_IRPROP; opt++) {
+        mlp_network *a = xor_net(5), *b = xor_net(5);
+        mlp_trainer *ta = trainer(a, (mlp_optimizer)opt, 3);
+        mlp_trainer *tb = trainer(b, (mlp_optimizer)opt, 3);
+        assert_int_equal(mlp_trainer_set(tb, MLP_OPTION_BATCH_SIZE, 1e9), MLP_OK);
+        assert_int_equal(mlp_train(ta, xor_X, xor_y, 4, NULL, NULL, 0), MLP_OK);
+        assert_int_equal(mlp_train(tb, xor_X, xor_y, 4, NULL, NULL, 0), MLP_OK);
+        assert_true(mlp_capacity(b) <= mlp_capacity(a));
+        assert_int_equal(mlp_num_params(a), mlp_num_params(b));
+        assert_memory_equal(mlp_params_const(a), mlp_params_const(b),
+                            mlp_num_params(a) * sizeof(float));
+        mlp_trainer_destroy(ta);
+        mlp_trainer_destroy(tb);
+        mlp_destroy(a);
+        mlp_destroy(b);
+    }
+}
+
 /* iRPROP- as FANN's fann_update_weights_irpropm computes it (without its
  * +-1500 clamp and its move of parameters with a zero gradient), over the
  * gradients of the library's full-batch loss. */
@@ -290,6 +314,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xor),
+        cmocka_unit_test(test_huge_batch_size),
         cmocka_unit_test(test_irprop_reference),
         cmocka_unit_test(test_irprop_resume),
         cmocka_unit_test(test_irprop_diverges),
