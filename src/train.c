@@ -906,7 +906,9 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
      * never more rows than there are to train on: a batch size of 1e9 with
      * 32 rows must not reserve a workspace for 1e9 rows. */
     chunk = p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch;
-    return mlp__reserve(tr->net, chunk < p->n_train ? chunk : p->n_train);
+    if (p->full && chunk > p->n_train) /* not for minibatches: a shard may hold no rows */
+        chunk = p->n_train;
+    return mlp__reserve(tr->net, chunk);
 }
 
 /* The split: one shuffle from a generator of its own, held-out rows last
