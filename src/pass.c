@@ -301,31 +301,12 @@ mlp_status mlp__loss_grad(mlp_network *net, const float *X, size_t batch, const 
                           const float *w, const mlp__drop_key *drop, double *loss, double *J,
                           size_t *correct)
 {
-    mlp__buffers *buf = &net->ws;
-    const size_t L = net->n_layers, n_in = net->sizes[0];
     const double wsum = mlp__weight_sum(w, batch);
     float scale = wsum > 0.0 ? (float)(1.0 / wsum) : 0.0f;
-    size_t start, rows, right = 0;
+    size_t right = 0;
     double sum = 0.0, mean;
     if (!w) scale = 1.0f / (float)batch; /* bit-identical to the unweighted path */
-    for (start = 0; start < batch; start += rows) {
-        size_t c = 0;
-        mlp__drop_key chunk;
-        double t0;
-        rows = min_size(buf->capacity, batch - start);
-        if (drop) { /* a chunk's rows keep their index in the batch */
-            chunk = *drop;
-            chunk.row0 += start;
-        }
-        mlp__forward_train(net, buf, X + start * n_in, rows, drop ? &chunk : NULL);
-        t0 = mlp__prof_start(net);
-        sum += mlp__loss_delta_w(net, buf->a[L - 1], buf->z[L - 1],
-                                 mlp__targets_at(net, targets, start), w ? w + start : NULL, rows,
-                                 scale, buf->delta[0], &c);
-        mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
-        right += c;
-        mlp__backward(net, buf, rows, start > 0);
-    }
+    mlp__loss_grad_part(net, X, batch, targets, w, drop, scale, NULL, NULL, &sum, &right);
     if (net->l2 != 0.0f) {
         double t0 = mlp__prof_start(net);
         mlp__add_l2_grad(net);
