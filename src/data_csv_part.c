@@ -71,7 +71,7 @@ mlp_status mlp__csv_part_append(mlp__csv_part *p, const char *s, size_t n, const
     return MLP_OK;
 }
 
-/* The file's first non-blank line into p->head (without its "\r\n"). */
+/* The file's first non-blank line into p->head (without its '\n'). */
 static mlp_status csv_part_head(FILE *f, const char *path, mlp__csv_part *p)
 {
     mlp__csv_part line;
@@ -83,8 +83,10 @@ static mlp_status csv_part_head(FILE *f, const char *path, mlp__csv_part *p)
         if ((st = csv_part_to_newline(f, path, &line, 1, NULL)) != MLP_OK || line.size == 0) break;
         line_no++;
         if (!csv_part_blank(line.buf, line.size - (line.buf[line.size - 1] == '\n'))) {
+            /* Without its '\n' only: the parser strips one '\r' itself, as
+             * from every other line (stripping it here too made "8\r\r" a
+             * number in a part but not in the whole load). */
             p->head_len = line.size - (line.buf[line.size - 1] == '\n');
-            if (p->head_len > 0 && line.buf[p->head_len - 1] == '\r') p->head_len--;
             p->head = line.buf;
             p->head_line = line_no;
             p->head_off = off;

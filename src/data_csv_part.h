@@ -5,7 +5,7 @@
 #include "internal.h"
 
 typedef struct mlp__csv_part {
-    char *head;       /* the file's first non-blank line without "\r\n", or NULL */
+    char *head;       /* the file's first non-blank line without its '\n', or NULL */
     size_t head_len;
     size_t head_line; /* its line number (from 1) in the file */
     size_t head_off;  /* the file offset where it starts */
