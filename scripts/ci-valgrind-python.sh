@@ -91,4 +91,4 @@ if [ "$rc" -ne 0 ] || [ "$check" -ne 0 ]; then
   echo "ci-valgrind-python: FAILED (pytest $rc, memcheck check $check; logs: $logs)" >&2
   exit 1
 fi
-echo "ci-valgrind-python: Python suite clean under memcheck (0 errors, 0 bytes lost from libmlp)"
+echo "ci-valgrind-python: Python suite clean under memcheck (0 errors, 0 bytes lost from libmlp; $SECONDS s)"
