@@ -5,8 +5,11 @@ before and after (for example a build of an older commit against this one).
 Each round runs A then B, the next round B then A, with the same arguments,
 so that a machine's drift touches both alike. Per (layers, batch, threads)
 row it prints the median over rounds of each roofline fraction (GEMM floor
-against the step and the inference) and B's change in points. Absolute
-times move from run to run; only these paired figures mean anything.
+against the step and the inference) and B's change in points, and the
+median step and inference times with B's ratio to A. Each binary times its
+own floor; at a fraction of a millisecond the floor moves with the binary's
+layout, so read a small case's fractions beside its times. Absolute times
+move from run to run; only these paired figures mean anything.
 
 Usage: benchmarks/ab_compare.py A_BENCH B_BENCH [--rounds N] [--json FILE]
                                 [-- mlp-bench arguments]
@@ -24,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 
-METRICS = ("roofline_fraction", "infer_roofline_fraction")
+FRACTIONS = ("roofline_fraction", "infer_roofline_fraction")
+TIMES = ("train_step_ms", "infer_ms")
+METRICS = FRACTIONS + TIMES
 
 
 def run_bench(binary, extra, tmp):
@@ -58,7 +63,7 @@ def collect(args):
 
 
 def report(runs):
-    print("| layers | batch | threads | metric | A median | B median | B - A (points) |")
+    print("| layers | batch | threads | metric | A median | B median | B against A |")
     print("|---|---|---|---|---|---|---|")
     table = []
     for key in sorted(runs["A"]):
@@ -71,8 +76,12 @@ def report(runs):
             ma, mb = statistics.median(a), statistics.median(b)
             table.append({"layers": key[0], "batch": key[1], "threads": key[2], "metric": m,
                           "a": a, "b": b, "a_median": ma, "b_median": mb})
-            print(f"| {key[0]} | {key[1]} | {key[2]} | {m} | {100 * ma:.1f}% | "
-                  f"{100 * mb:.1f}% | {100 * (mb - ma):+.1f} |")
+            if m in FRACTIONS:
+                print(f"| {key[0]} | {key[1]} | {key[2]} | {m} | {100 * ma:.1f}% | "
+                      f"{100 * mb:.1f}% | {100 * (mb - ma):+.1f} points |")
+            else:
+                print(f"| {key[0]} | {key[1]} | {key[2]} | {m} | {ma:.4f} | {mb:.4f} | "
+                      f"{mb / ma:.3f}x |")
     return table
 
 

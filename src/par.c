@@ -6,8 +6,20 @@
 
 #include <string.h>
 
-/* Rows a part must have so that it moves at least MLP__PAR_MIN elements. */
-static size_t min_rows(size_t n) { return n ? (MLP__PAR_MIN + n - 1) / n : MLP__PAR_MIN; }
+#ifdef MLP_TESTING
+static size_t test_min;
+void mlp__par_test_min(size_t min) { test_min = min; }
+size_t mlp__par_min(void) { return test_min ? test_min : MLP__PAR_MIN; }
+#else
+size_t mlp__par_min(void) { return MLP__PAR_MIN; }
+#endif
+
+/* Rows a part must have so that it moves at least mlp__par_min() elements. */
+static size_t min_rows(size_t n)
+{
+    size_t min = mlp__par_min();
+    return n ? (min + n - 1) / n : min;
+}
 
 typedef struct bias_act_job {
     mlp_activation act;
@@ -51,7 +63,7 @@ void mlp__par_delta(mlp__pool *pool, mlp_activation act, const float *mask, cons
                     const float *A, float *D, size_t count)
 {
     delta_job j = {act, mask, Z, A, D};
-    mlp__pool_for(pool, delta_part, &j, count, 16, 2 * MLP__PAR_MIN);
+    mlp__pool_for(pool, delta_part, &j, count, 16, 2 * mlp__par_min());
 }
 
 typedef struct dropout_job {
@@ -103,7 +115,7 @@ void mlp__par_bias_grad(mlp__pool *pool, const float *D, size_t rows, size_t n, 
 {
     bias_grad_job j = {D, rows, n, db, accumulate};
     /* parts of whole cache lines of db; too few columns: one thread */
-    mlp__pool_for(pool, bias_grad_part, &j, n, 16, rows * n >= MLP__PAR_MIN ? 32 : n + 1);
+    mlp__pool_for(pool, bias_grad_part, &j, n, 16, rows * n >= mlp__par_min() ? 32 : n + 1);
 }
 
 typedef struct finite_job {
@@ -120,7 +132,7 @@ static void finite_part(void *ctx, size_t b, size_t e)
 int mlp__par_all_finite(mlp__pool *pool, const float *x, size_t n)
 {
     finite_job j = {x, 1};
-    mlp__pool_for(pool, finite_part, &j, n, 16, 4 * MLP__PAR_MIN);
+    mlp__pool_for(pool, finite_part, &j, n, 16, 4 * mlp__par_min());
     return __atomic_load_n(&j.ok, __ATOMIC_RELAXED);
 }
 

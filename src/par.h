@@ -12,9 +12,19 @@
 #include "dropout.h"
 #include "pool.h"
 
-/* Below this many elements a pass runs on the caller alone: waking a
- * helper costs about as much as moving 64 KB. */
-#define MLP__PAR_MIN 16384
+/* Below this many elements (512 KB of floats) a pass runs on the caller
+ * alone: waking a helper, which then shares its core with BLAS's idle
+ * workers, costs more than splitting a smaller pass saves (the step of
+ * 784-512-512-10 at batch 128 lost 6.5 points of roofline on 2 threads
+ * with passes split from 64 KB; benchmarks/README.md). */
+#define MLP__PAR_MIN 131072
+
+/* MLP__PAR_MIN, or the tests' own threshold. */
+MLP__HIDDEN size_t mlp__par_min(void);
+#ifdef MLP_TESTING
+/* A lower threshold, so that tests split small passes (0: the default). */
+MLP__HIDDEN void mlp__par_test_min(size_t min);
+#endif
 
 /* Z += 1 b^T, A = f(Z) over rows x n, split by rows. */
 MLP__HIDDEN void mlp__par_bias_act(mlp__pool *pool, mlp_activation act, const float *b, float *Z,

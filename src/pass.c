@@ -78,7 +78,7 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
     if (net->in_offset) {
         scale_job job = {net, X, buf->input};
         double t0 = mlp__prof_start(net);
-        mlp__pool_for(net->pool, scale_part, &job, rows, 1, MLP__PAR_MIN / net->sizes[0] + 1);
+        mlp__pool_for(net->pool, scale_part, &job, rows, 1, mlp__par_min() / net->sizes[0] + 1);
         mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         in = buf->input;
     }

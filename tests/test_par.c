@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "network.h"
+#include "par.h"
 #include "pool.h"
 
 enum { N = 512, D = 128, C = 10 };
@@ -167,6 +168,9 @@ static void parts_cover(void **state)
 
 int main(void)
 {
+    /* Split passes from 16384 elements, below the library's threshold, so
+     * that this small network's passes are split at all. */
+    mlp__par_test_min(16384);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parts_cover),
         cmocka_unit_test(adam_two_threads),
