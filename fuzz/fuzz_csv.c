@@ -7,7 +7,8 @@
  * status that leaves *out alone; a data set that loads is consistent
  * (fuzz/api_check.c); its parts 1 + (byte 0 >> 3) % 5 concatenate to it
  * (fuzz/data_parts.c), compared unless the whole load was refused for its
- * size, since the part loaders take no bound. tests/fuzz_replay.c runs it over tests/corpus_csv/. */
+ * size, since the part loaders take no bound. tests/fuzz_replay.c runs it
+ * over tests/corpus_csv/. */
 #define _POSIX_C_SOURCE 200809L
 #include "data_files.h"
 #include "fuzz_common.h"

@@ -14,9 +14,8 @@
 
 /* Below this many elements (512 KB of floats) a pass runs on the caller
  * alone: waking a helper, which then shares its core with BLAS's idle
- * workers, costs more than splitting a smaller pass saves (the step of
- * 784-512-512-10 at batch 128 lost 6.5 points of roofline on 2 threads
- * with passes split from 64 KB; benchmarks/README.md). */
+ * workers, costs more than splitting a smaller pass saves (measured in
+ * benchmarks/README.md, "On two quiet cores"). */
 #define MLP__PAR_MIN 131072
 
 /* MLP__PAR_MIN, or the tests' own threshold. */
