@@ -1,7 +1,8 @@
 /* The sharded loaders against the whole load, for the data reader fuzzers:
  * parts 0..P-1 concatenated must be the whole load exactly; when the whole
  * load fails some part must fail too (or every part is empty: a header
- * without rows). */
+ * without rows). A whole load refused for its size is not compared: the
+ * part loaders take no bound, so its parts are not even loaded. */
 #include "fuzz_common.h"
 
 #include <stdint.h>
@@ -11,6 +12,7 @@ void api_check_parts(const mlp_dataset *whole, mlp_status sw, api_part_loader lo
                      const void *args, size_t parts, const char *call)
 {
     size_t r, rows = 0, failed = 0, nc = 0;
+    if (sw == MLP_ERR_TOO_LARGE) return;
     for (r = 0; r < parts; r++) {
         mlp_dataset *sentinel = (mlp_dataset *)&rows, *ds = sentinel;
         mlp_status st = load(&ds, args, r, parts);

@@ -15,7 +15,8 @@ typedef mlp_status (*api_part_loader)(mlp_dataset **out, const void *args, size_
                                       size_t parts);
 /* Aborts unless parts 0..parts-1 concatenated are the whole load (whole,
  * its status sw), or, when the whole load failed, some part fails or every
- * part is empty (fuzz/data_parts.c). */
+ * part is empty; a whole load refused as MLP_ERR_TOO_LARGE is skipped,
+ * since the part loaders take no bound (fuzz/data_parts.c). */
 void api_check_parts(const mlp_dataset *whole, mlp_status sw, api_part_loader load,
                      const void *args, size_t parts, const char *call);
 

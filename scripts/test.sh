@@ -13,7 +13,7 @@ case "${1:-}" in
   *) echo "usage: bash scripts/test.sh [--quick]" >&2; exit 2 ;;
 esac
 
-# Each stage's minutes, printed at the end: what a change adds to the run.
+# Each stage's seconds, printed at the end: what a change adds to the run.
 stage_name="" stage_t0=$SECONDS stage_log=""
 stage() {
   [ -z "$stage_name" ] || stage_log+=$(printf '%6d s  %s\n' $((SECONDS - stage_t0)) "$stage_name")$'\n'

@@ -902,13 +902,12 @@ static mlp_status run_setup(mlp_trainer *tr, const run_plan *p, run_buffers *b)
             tr->history_cap = cap;
         }
     }
-    /* Full batch runs in chunks of the workspace the batch-size option sets,
-     * never more rows than there are to train on: a batch size of 1e9 with
-     * 32 rows must not reserve a workspace for 1e9 rows. */
-    chunk = p->full ? opt_size(tr, MLP_OPTION_BATCH_SIZE) : p->batch;
-    if (p->full && chunk > p->n_train) /* not for minibatches: a shard may hold no rows */
-        chunk = p->n_train;
-    return mlp__reserve(tr->net, chunk);
+    /* Minibatches keep their size even where a shard holds fewer rows. Full
+     * batch runs in chunks of the workspace the batch-size option sets, but
+     * never reserves more rows than there are to train on. */
+    if (!p->full) return mlp__reserve(tr->net, p->batch);
+    chunk = opt_size(tr, MLP_OPTION_BATCH_SIZE);
+    return mlp__reserve(tr->net, chunk < p->n_train ? chunk : p->n_train);
 }
 
 /* The split: one shuffle from a generator of its own, held-out rows last
