@@ -135,7 +135,27 @@ done:
     return rc;
 }
 
-int bench_epoch(const char *dir, int epochs, uint64_t seed, int threads, FILE *out)
+/* The floors alone, for n rows: what a whole run's wall time compares with. */
+static int floor_only(size_t n, int epochs, int threads, FILE *out)
+{
+    size_t n_val = (size_t)(VAL_FRACTION * (double)n + 0.999999);
+    double fl[MLP_PROFILE_COUNT_];
+    mlp_set_num_threads(threads);
+    if (floors(threads, (double)(n - n_val), (double)n_val, epochs, fl) != 0) {
+        fprintf(stderr, "mlp-bench: epoch: out of memory\n");
+        return -1;
+    }
+    fputs("| part | floor s |\n| --- | ---: |\n", out);
+    for (int i = 0; i < MLP_PROFILE_TOTAL; i++)
+        if (fl[i] > 0.0)
+            fprintf(out, "| %s | %.3f |\n", mlp_profile_part_name((mlp_profile_part)i), fl[i]);
+    fprintf(out, "floor: %.3f s for %d epoch(s) of %zu rows and %zu validation rows, %d thread(s)\n",
+            fl[MLP_PROFILE_TOTAL], epochs, n - n_val, n_val, threads);
+    return 0;
+}
+
+int bench_epoch(const char *dir, int epochs, uint64_t seed, int threads, int floor_alone,
+                FILE *out)
 {
     char img[4096], lab[4096];
     mlp_dataset *ds = NULL;
@@ -144,7 +164,8 @@ int bench_epoch(const char *dir, int epochs, uint64_t seed, int threads, FILE *o
     snprintf(img, sizeof img, "%s/train-images-idx3-ubyte.gz", dir);
     snprintf(lab, sizeof lab, "%s/train-labels-idx1-ubyte.gz", dir);
     if ((s = mlp_dataset_load_idx(&ds, img, lab)) != MLP_OK) return fail("loading the data", s);
-    rc = run(ds, epochs, seed, threads, out);
+    rc = floor_alone ? floor_only(mlp_dataset_rows(ds), epochs, threads, out)
+                     : run(ds, epochs, seed, threads, out);
     mlp_dataset_destroy(ds);
     return rc;
 }

@@ -41,6 +41,7 @@ typedef struct options {
     int scaling;
     int fashion;
     int epoch;
+    int floor_only;
     int cpu_clock;
     int check;
     int epochs;
@@ -154,6 +155,8 @@ static void usage(FILE *f)
           "  --epoch         the main job's recipe (scripts/main.sh) for --epochs epochs: its\n"
           "                  time split into products, element-wise passes, dropout, optimizer,\n"
           "                  data movement, validation and the rest, each beside its floor\n"
+          "  --floor-only    with --epoch: print only the floor of --epochs epochs, without\n"
+          "                  training (what scripts/main.sh compares its wall time with)\n"
           "  --epochs N      epochs for --fashion and --epoch (default 10)\n"
           "  --data DIR      Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n"
           "  --seed N        seed of the networks and data (default 42)\n",
@@ -187,6 +190,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->fashion = 1, takes = 0;
         } else if (strcmp(k, "--epoch") == 0) {
             o->epoch = 1, takes = 0;
+        } else if (strcmp(k, "--floor-only") == 0) {
+            o->floor_only = 1, takes = 0;
         } else if (strcmp(k, "--check") == 0) {
             o->check = 1, takes = 0;
         } else if (strcmp(k, "--cpu-clock") == 0) {
@@ -250,6 +255,10 @@ static int parse_args(int argc, char **argv, options *o)
         continue;
     bad:
         fprintf(stderr, "mlp-bench: bad value for %s: %s\n", k, v);
+        return -1;
+    }
+    if (o->floor_only && !o->epoch) {
+        fprintf(stderr, "mlp-bench: --floor-only goes with --epoch\n");
         return -1;
     }
     if (o->n_archs == 0) add_arch(o, "784-512-512-10");
@@ -653,7 +662,8 @@ int main(int argc, char **argv)
         rc = run_fashion(&o, text, json, &first) != 0;
     } else if (o.epoch) {
         for (it = 0; it < o.n_threads && !rc; it++)
-            rc = bench_epoch(o.data, o.epochs, o.seed, (int)o.threads[it], text) != 0;
+            rc = bench_epoch(o.data, o.epochs, o.seed, (int)o.threads[it], o.floor_only,
+                             text) != 0;
     } else {
         for (ia = 0; ia < o.n_archs && !rc; ia++)
             for (it = 0; it < o.n_threads && !rc; it++)
