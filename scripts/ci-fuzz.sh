@@ -5,7 +5,7 @@
 #   csv   the CSV reader (fuzz/fuzz_csv.c)               2,000,000
 #   idx   the IDX reader, raw and gzip (fuzz/fuzz_idx.c) 2,000,000
 #   api   the public API as programs (fuzz/fuzz_api.c)     300,000
-# about 10 minutes on 2 cores at the rates in docs/FUZZING.md. The API
+# about 9 minutes on 2 cores, the build included (docs/FUZZING.md). The API
 # fuzzer's long run (10 million executions) is recorded there too.
 # Any crash, leak, sanitizer report, timeout or broken check fails the run,
 # and the input is kept under BUILD/fuzz-findings/TARGET/ (minimise it with
