@@ -59,8 +59,11 @@ static mlp_status setup(const float *X, size_t n, int epochs, uint64_t seed, mlp
     return mlp_trainer_set_profile(*tr, 1);
 }
 
+/* The rows mlp_train holds out for validation from n (its rounding). */
+static size_t val_rows(size_t n) { return (size_t)(VAL_FRACTION * (double)n + 0.999999); }
+
 /* Per-part floors in seconds for `epochs` epochs of n_train rows and
- * n_val validation rows at `threads` threads; -1 when out of memory. */
+ * n_val validation rows at `threads` threads; -1 (said) when out of memory. */
 static int floors(int threads, double n_train, double n_val, int epochs, double *fl)
 {
     static const float drop[] = {0.1f, 0.2f, 0.2f};
@@ -68,7 +71,7 @@ static int floors(int threads, double n_train, double n_val, int epochs, double 
     bench_mem_spec s = {3, sizes, BATCH, drop, 0, 0, 1, 1, 0};
     double train_ms = 0.0, infer_ms = 0.0, mem[MEM_PARTS];
     const double steps = epochs * n_train / BATCH, val = epochs * n_val / BATCH;
-    if (!f) return -1;
+    if (!f) goto nomem;
     for (int k = 0; k < 3; k++) { /* best of three */
         double t, i;
         bench_floor_run(f, &t, &i);
@@ -78,7 +81,7 @@ static int floors(int threads, double n_train, double n_val, int epochs, double 
     bench_floor_destroy(f);
     s.update_floats = bench_mem_update_floats(MLP_OPT_ADAMW, 0);
     s.data_bytes = (size_t)(n_train + n_val) * sizes[0] * sizeof(float);
-    if (bench_mem_floor(&s, threads, 5, mem) < 0.0) return -1;
+    if (bench_mem_floor(&s, threads, 5, mem) < 0.0) goto nomem;
     memset(fl, 0, MLP_PROFILE_COUNT_ * sizeof *fl);
     fl[MLP_PROFILE_PRODUCTS] = steps * train_ms / 1e3;
     fl[MLP_PROFILE_ELEMENTWISE] = steps * mem[MEM_ELEMENTWISE] / 1e3;
@@ -88,6 +91,9 @@ static int floors(int threads, double n_train, double n_val, int epochs, double 
     fl[MLP_PROFILE_VALIDATION] = val * infer_ms / 1e3; /* its products */
     for (int i = 0; i < MLP_PROFILE_TOTAL; i++) fl[MLP_PROFILE_TOTAL] += fl[i];
     return 0;
+nomem:
+    fprintf(stderr, "mlp-bench: epoch: out of memory\n");
+    return -1;
 }
 
 static void print_split(FILE *out, const double *sec, const double *fl, double cpu, int threads)
@@ -108,7 +114,7 @@ static void print_split(FILE *out, const double *sec, const double *fl, double c
 static int run(const mlp_dataset *ds, int epochs, uint64_t seed, int threads, FILE *out)
 {
     const float *X = mlp_dataset_features(ds);
-    size_t n = mlp_dataset_rows(ds), n_val = (size_t)(VAL_FRACTION * (double)n + 0.999999);
+    size_t n = mlp_dataset_rows(ds), n_val = val_rows(n);
     mlp_network *net = NULL;
     mlp_trainer *tr = NULL;
     double sec[MLP_PROFILE_COUNT_], fl[MLP_PROFILE_COUNT_], cpu;
@@ -121,10 +127,7 @@ static int run(const mlp_dataset *ds, int epochs, uint64_t seed, int threads, FI
     cpu = cpu_s() - cpu;
     if (s != MLP_OK) { fail("mlp_train", s); goto done; }
     mlp_trainer_profile(tr, sec, MLP_PROFILE_COUNT_);
-    if (floors(threads, (double)(n - n_val), (double)n_val, epochs, fl) != 0) {
-        fprintf(stderr, "mlp-bench: epoch: out of memory\n");
-        goto done;
-    }
+    if (floors(threads, (double)(n - n_val), (double)n_val, epochs, fl) != 0) goto done;
     fprintf(out, "main job recipe (784-768-384-10, AdamW, dropout 0.1/0.2, batch %d): %d epoch(s) "
                  "of %zu rows, %d thread(s)\n", BATCH, epochs, n - n_val, threads);
     print_split(out, sec, fl, cpu, threads);
@@ -138,13 +141,10 @@ done:
 /* The floors alone, for n rows: what a whole run's wall time compares with. */
 static int floor_only(size_t n, int epochs, int threads, FILE *out)
 {
-    size_t n_val = (size_t)(VAL_FRACTION * (double)n + 0.999999);
+    size_t n_val = val_rows(n);
     double fl[MLP_PROFILE_COUNT_];
     mlp_set_num_threads(threads);
-    if (floors(threads, (double)(n - n_val), (double)n_val, epochs, fl) != 0) {
-        fprintf(stderr, "mlp-bench: epoch: out of memory\n");
-        return -1;
-    }
+    if (floors(threads, (double)(n - n_val), (double)n_val, epochs, fl) != 0) return -1;
     fputs("| part | floor s |\n| --- | ---: |\n", out);
     for (int i = 0; i < MLP_PROFILE_TOTAL; i++)
         if (fl[i] > 0.0)

@@ -33,5 +33,6 @@ echo "== its floor: mlp-bench --epoch --floor-only --epochs $epochs --threads $t
 "$build/benchmarks/mlp-bench" --epoch --floor-only --epochs "$epochs" --threads "$threads" |
   tee "$out/floor.log"
 floor=$(sed -n 's/^floor: \([0-9.]*\) s .*/\1/p' "$out/floor.log")
+[ -n "$floor" ] || { echo "main.sh: mlp-bench printed no floor line" >&2; exit 1; }
 awk -v s="$start" -v e="$end" -v f="$floor" \
   'BEGIN { printf "wall time: %.1f s, %.2fx its floor of %.1f s\n", e - s, (e - s) / f, f }'
