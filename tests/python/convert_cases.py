@@ -44,11 +44,41 @@ def assert_spread(net, X):
             l, z.min(), z.max())
 
 
-def assert_close(got, want, tol=1e-5, what="output"):
-    """|got - want| <= tol * max(1, |got|) everywhere."""
+# max |f'| of each activation (gelu's is 1.129 at z = 2.4)
+LIPSCHITZ = {"identity": 1.0, "sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky_relu": 1.0,
+             "gelu": 1.13, "softplus": 1.0}
+U = 2.0 ** -24  # float32's unit roundoff
+
+
+def rounding_bound(net, X):
+    """A bound on |float32 forward - exact forward| for any summation order,
+    with the input scaling applied or folded into the first layer (as
+    to_torch does): per layer, gamma(n) times the absolute sums |W||a| + |b|,
+    plus the incoming error through |W| and max |f'|, plus a few ulps of
+    each activation. Two float32 evaluations differ by at most twice this."""
+    params = [(np.asarray(W, np.float64), np.asarray(b, np.float64))
+              for W, b in net.get_params()]
+    a = np.abs(np.asarray(X, np.float64))
+    if net.input_scaling is not None:
+        o, s = (np.abs(np.asarray(v, np.float64)) for v in net.input_scaling)
+        a = (a + o) * s  # bounds |(x - o) s| and the folded |W s||x| + |W s o|
+    err = np.zeros_like(a)
+    _, zs, _ = reference.forward(net.get_params(), net.activations, X, net.input_scaling)
+    for (W, b), f, z in zip(params, net.activations, zs):
+        n = W.shape[1] + 3
+        gamma = n * U / (1.0 - n * U)
+        ez = err @ np.abs(W).T + gamma * ((a + err) @ np.abs(W).T + np.abs(b))
+        a = np.abs(reference.act(f, z))
+        err = LIPSCHITZ[f] * ez + 8.0 * U * a
+    return err
+
+
+def assert_close(got, want, tol=1e-5, what="output", bound=None):
+    """|got - want| <= tol * max(1, |got|), or <= bound where that is larger."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     assert got.shape == want.shape, "%s: shape %s, expected %s" % (what, got.shape, want.shape)
-    bound = tol * np.maximum(1.0, np.abs(got))
+    bound = tol * np.maximum(1.0, np.abs(got)) if bound is None else np.maximum(
+        tol * np.maximum(1.0, np.abs(got)), bound)
     err = np.abs(got - want)
     worst = np.unravel_index(np.argmax(err - bound), err.shape)
     assert np.all(err <= bound), "%s: %g vs %g at %s (tolerance %g)" % (
