@@ -499,6 +499,9 @@ static void print_header(FILE *f, const options *o)
         fclose(p);
     }
     fprintf(f, "libmlp %s, OpenBLAS: %s\n", mlp_version(), mlp_blas_config());
+    if (mlp_blas_coretype_hint() != NULL) /* every floor here is that of the SSE kernels */
+        fprintf(f, "OpenBLAS runs its SSE kernels on this CPU: OPENBLAS_CORETYPE=%s would use "
+                   "its vector units\n", mlp_blas_coretype_hint());
     if (o->fashion || o->epoch) {
         fprintf(f, "load average %s\n", load);
         return;

@@ -360,6 +360,15 @@ MLP_API void mlp_set_num_threads(int n);
 MLP_API int mlp_get_num_threads(void);
 /* OpenBLAS's build configuration string (static storage). */
 MLP_API const char *mlp_blas_config(void);
+/* When OpenBLAS runs its SSE kernels on a CPU with AVX2 or AVX-512 (a
+ * DYNAMIC_ARCH build older than the CPU falls back to "Prescott", at a
+ * third of the speed or less), the value of the environment variable
+ * OPENBLAS_CORETYPE under which it would use the CPU's vector units:
+ * "SkylakeX" or "Haswell" (static storage). NULL when OpenBLAS's choice
+ * fits the CPU, or off x86. OpenBLAS reads the variable when it is loaded,
+ * so it must be set before the process starts; `mlp --version` and
+ * `python3 -m mlp` show this hint. */
+MLP_API const char *mlp_blas_coretype_hint(void);
 
 /* ------------------------------------------------------------------ */
 /* Training                                                           */

@@ -5,7 +5,9 @@
 # trained at its thread count (`mlp-bench --epoch --floor-only`: the GEMM
 # floor of the products plus the memory-traffic floor of the rest, measured
 # on this machine). The model, the learning curve (CSV) and its picture
-# (SVG) go to $MLP_OUT_DIR (default: build/fashion-mnist/).
+# (SVG) go to $MLP_OUT_DIR (default: build/fashion-mnist/). Where OpenBLAS
+# would run its SSE kernels on a CPU with AVX2 or AVX-512 (an OpenBLAS older
+# than the CPU), it sets OPENBLAS_CORETYPE to the core `mlp --version` names.
 # Usage: bash scripts/main.sh   (from anywhere; as root on a fresh Debian 12)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +19,13 @@ out=${MLP_OUT_DIR:-$build/fashion-mnist}
 echo "== build (Release) =="
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$(nproc)" --target mlp_cli mlp-bench
+
+# OpenBLAS reads OPENBLAS_CORETYPE when it loads: set before training and floor.
+hint=$("$build/tools/mlp" --version | sed -n 's/.*OPENBLAS_CORETYPE=\([A-Za-z0-9]*\).*/\1/p')
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -n "$hint" ]; then
+  export OPENBLAS_CORETYPE=$hint
+  echo "OpenBLAS chose its SSE kernels on this CPU: OPENBLAS_CORETYPE=$hint for the run and its floor"
+fi
 
 mkdir -p "$out"
 echo "== mlp train (Fashion-MNIST, defaults) -> $out =="

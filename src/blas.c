@@ -109,3 +109,35 @@ void mlp_set_num_threads(int n)
 int mlp_get_num_threads(void) { return openblas_get_num_threads(); }
 
 const char *mlp_blas_config(void) { return openblas_get_config(); }
+
+/* OpenBLAS's SSE kernels: what a DYNAMIC_ARCH build falls back to on a
+ * CPU newer than itself (0.3.21 takes Prescott on Intel's family 6 model
+ * 207), at a third of an AVX-512 core's speed or less. */
+static int is_sse_core(const char *core)
+{
+    static const char *const sse[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem",
+                                      "Atom", "Katmai", "Coppermine", "Northwood", "Banias"};
+    for (size_t i = 0; core != NULL && i < sizeof sse / sizeof sse[0]; i++)
+        if (strcmp(core, sse[i]) == 0) return 1;
+    return 0;
+}
+
+const char *mlp__coretype_hint(const char *core, int avx512, int avx2)
+{
+    if (!is_sse_core(core)) return NULL;
+    return avx512 ? "SkylakeX" : avx2 ? "Haswell" : NULL;
+}
+
+const char *mlp_blas_coretype_hint(void)
+{
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    /* SkylakeX's kernels use AVX-512 F, CD, BW, DQ and VL; Haswell's AVX2 and FMA */
+    const int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+                       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                       __builtin_cpu_supports("avx512vl");
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return mlp__coretype_hint(openblas_get_corename(), avx512, avx2);
+#else
+    return NULL;
+#endif
+}

@@ -15,4 +15,9 @@ MLP__HIDDEN void mlp__sgemv(int trans, size_t m, size_t n, float alpha, const fl
 MLP__HIDDEN void mlp__sger(size_t m, size_t n, float alpha, const float *x, const float *y, float *A,
                            size_t lda);
 
+/* mlp_blas_coretype_hint's rule: the OPENBLAS_CORETYPE for a CPU with
+ * AVX-512 (F, CD, BW, DQ, VL) or AVX2+FMA when OpenBLAS runs the SSE
+ * kernels named `core`; NULL otherwise. */
+MLP__HIDDEN const char *mlp__coretype_hint(const char *core, int avx512, int avx2);
+
 #endif /* MLP_BLAS_H */

@@ -3,7 +3,9 @@
  * (AVX-512 cores; at one BLAS thread, or tiny batches at two), so every transposition, alpha and beta,
  * leading dimension wider than the matrix, and panel remainder must give
  * the product of the whole call, and leave C outside its m x n untouched.
- * On a core without small kernels the same checks hold for the whole call. */
+ * On a core without small kernels the same checks hold for the whole call.
+ * And the hint for an OpenBLAS older than its CPU names the kernels that
+ * fit the CPU exactly when OpenBLAS fell back to its SSE ones. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "blas.h"
+#include "mlp.h"
 
 #define PAD 3   /* extra columns in every leading dimension */
 #define GUARD 7.0f
@@ -103,10 +106,36 @@ static void products_match_reference(void **state)
     mlp_set_num_threads(1);
 }
 
+static void coretype_hint_rule(void **state)
+{
+    (void)state;
+    assert_string_equal(mlp__coretype_hint("Prescott", 1, 1), "SkylakeX");
+    assert_string_equal(mlp__coretype_hint("Prescott", 0, 1), "Haswell");
+    assert_string_equal(mlp__coretype_hint("Nehalem", 0, 1), "Haswell");
+    assert_null(mlp__coretype_hint("Prescott", 0, 0)); /* an SSE CPU: Prescott fits */
+    assert_null(mlp__coretype_hint("Haswell", 1, 1));  /* a vector core: OpenBLAS's choice */
+    assert_null(mlp__coretype_hint("Zen", 1, 1));
+    assert_null(mlp__coretype_hint("SkylakeX", 1, 1));
+    assert_null(mlp__coretype_hint(NULL, 1, 1));
+}
+
+/* The public hint on this machine: NULL, or a core OpenBLAS then runs
+ * when OPENBLAS_CORETYPE names it (checked by scripts/main.sh's run). */
+static void coretype_hint_here(void **state)
+{
+    const char *hint = mlp_blas_coretype_hint();
+    (void)state;
+    if (hint != NULL)
+        assert_true(strcmp(hint, "SkylakeX") == 0 || strcmp(hint, "Haswell") == 0);
+    print_message("OpenBLAS config: %s; hint: %s\n", mlp_blas_config(), hint ? hint : "none");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(products_match_reference),
+        cmocka_unit_test(coretype_hint_rule),
+        cmocka_unit_test(coretype_hint_here),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

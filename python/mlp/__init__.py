@@ -25,6 +25,7 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS", "SCHEDULES", "STOP_REASONS", "STATUS",
     "HAVE_SKLEARN", "option_info",
     "load_idx", "load_csv", "library_path", "library_version", "set_num_threads", "get_num_threads", "blas_config",
+    "blas_coretype_hint",
 ]
 
 __version__ = _clib.mlp_version().decode()  # the version lives in mlp.h alone
@@ -49,3 +50,12 @@ def get_num_threads():
 
 def blas_config():
     return _clib.mlp_blas_config().decode()
+
+
+def blas_coretype_hint():
+    """The OPENBLAS_CORETYPE under which OpenBLAS would use this CPU's vector
+    units, when it runs its SSE kernels on a CPU with AVX2 or AVX-512 (an
+    OpenBLAS older than the CPU); None otherwise. It takes effect only when
+    set before the process starts."""
+    hint = _clib.mlp_blas_coretype_hint()
+    return hint.decode() if hint is not None else None

@@ -115,6 +115,7 @@ SIGNATURES = {
     "mlp_set_num_threads": (None, [ctypes.c_int]),
     "mlp_get_num_threads": (ctypes.c_int, []),
     "mlp_blas_config": (ctypes.c_char_p, []),
+    "mlp_blas_coretype_hint": (ctypes.c_char_p, []),
     # training
     "mlp_trainer_create": (status_t, [handle, out_handle]),
     "mlp_trainer_destroy": (None, [handle]),

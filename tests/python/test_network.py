@@ -254,6 +254,7 @@ def test_blas_threads_and_version():
     assert mlp.get_num_threads() == 1
     mlp.set_num_threads(n)
     assert isinstance(mlp.blas_config(), str)
+    assert mlp.blas_coretype_hint() in (None, "SkylakeX", "Haswell")
 
 
 def test_names_come_from_the_library():

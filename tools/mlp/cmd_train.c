@@ -339,6 +339,9 @@ static void set_threads(const train_args *a, int local_procs)
         if (a->threads == 0 && local_procs > 1) printf(" per process, %d processes here", local_procs);
         if (capped) printf(", %d allowed to this process", allowed);
         printf("\n");
+        if (mlp_blas_coretype_hint() != NULL)
+            printf("note: OpenBLAS runs its SSE kernels on this CPU; OPENBLAS_CORETYPE=%s uses "
+                   "its vector units (several times faster)\n", mlp_blas_coretype_hint());
     }
 }
 

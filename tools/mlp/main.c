@@ -18,6 +18,18 @@ static void usage(FILE *f)
             "`mlp COMMAND --help` describes each command; `mlp --version` the version.\n");
 }
 
+/* The versions, OpenBLAS's configuration, and the core type that would
+ * use this CPU's vector units when OpenBLAS fell back to its SSE kernels. */
+static void print_version(void)
+{
+    const char *hint = mlp_blas_coretype_hint();
+    printf("mlp %s (libmlp %s)\n", MLP_VERSION_STRING, mlp_version());
+    printf("OpenBLAS: %s\n", mlp_blas_config());
+    if (hint != NULL)
+        printf("hint: OpenBLAS runs its SSE kernels on this CPU; OPENBLAS_CORETYPE=%s "
+               "uses its vector units (several times faster)\n", hint);
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
@@ -39,7 +51,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("mlp %s (libmlp %s)\n", MLP_VERSION_STRING, mlp_version());
+        print_version();
         return 0;
     }
     for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
