@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LAYERS 64
@@ -93,23 +94,66 @@ static int set_scaling(mlp_network *net, int kind, const float *X, size_t rows,
     return st == MLP_OK ? 0 : cli_lib_error("train", "input scaling", st);
 }
 
-/* --threads 0: every core, less those the 1-minute load average says are
- * busy (a load below 1.5 leaves two cores free). OpenBLAS threads
- * synchronise at every GEMM, so one descheduled thread stalls the others:
- * on a busy machine more threads train slower than fewer
- * (benchmarks/README.md). */
-static int auto_threads(double *load)
+/* The cores other work keeps busy now: the non-idle share of all cores'
+ * time over 0.2 s of /proc/stat, less this process's own (OpenBLAS's
+ * threads may still be spinning). Unlike the 1-minute load average, a
+ * build that has just ended counts for nothing. -1 when /proc/stat cannot
+ * be read. */
+static int read_cpu_times(unsigned long long *busy, unsigned long long *total)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    int n = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                       &v[3], &v[4], &v[5], &v[6], &v[7])
+              : 0;
+    if (f != NULL) fclose(f);
+    if (n < 4) return -1;
+    *total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    *busy = *total - v[3] - v[4]; /* less idle and iowait */
+    return 0;
+}
+
+static double own_cpu_seconds(void)
+{
+    struct timespec t;
+    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) == 0 ? (double)t.tv_sec + 1e-9 * t.tv_nsec
+                                                            : 0.0;
+}
+
+static double busy_cores(long ncpu)
+{
+    unsigned long long b0, t0, b1, t1;
+    const struct timespec pause = {0, 200000000};
+    const double tick = (double)sysconf(_SC_CLK_TCK); /* /proc/stat's unit, per second */
+    double own = own_cpu_seconds(), busy;
+    if (tick <= 0 || read_cpu_times(&b0, &t0) != 0) return -1;
+    nanosleep(&pause, NULL);
+    if (read_cpu_times(&b1, &t1) != 0 || t1 <= t0 || b1 < b0) return -1;
+    own = (own_cpu_seconds() - own) * tick;
+    busy = ((double)(b1 - b0) - own) / (double)(t1 - t0) * (double)ncpu;
+    return busy > 0 ? busy : 0;
+}
+
+/* --threads 0: every core, less those other work keeps busy (busy_cores,
+ * or the 1-minute load average where /proc/stat is missing; below 1.5
+ * busy, two cores stay free). OpenBLAS threads synchronise at every GEMM,
+ * so one descheduled thread stalls the others: on a busy machine more
+ * threads train slower than fewer (benchmarks/README.md). */
+static int auto_threads(double *busy)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int n;
-    FILE *f = fopen("/proc/loadavg", "r");
-    *load = 0;
-    if (f != NULL) {
-        if (fscanf(f, "%lf", load) != 1) *load = 0;
-        fclose(f);
-    }
     if (ncpu < 1) ncpu = 1;
-    n = (int)ncpu - (*load > 0.5 ? (int)floor(*load - 0.5) : 0);
+    *busy = busy_cores(ncpu);
+    if (*busy < 0) {
+        FILE *f = fopen("/proc/loadavg", "r");
+        *busy = 0;
+        if (f != NULL) {
+            if (fscanf(f, "%lf", busy) != 1) *busy = 0;
+            fclose(f);
+        }
+    }
+    n = (int)ncpu - (*busy > 0.5 ? (int)floor(*busy - 0.5) : 0);
     return n < 1 ? 1 : n > ncpu ? (int)ncpu : n;
 }
 
@@ -212,8 +256,8 @@ static void train_options(cli_opt *out, train_args *a, const train_help *h)
         {"dropout", 0, CLI_DOUBLE, &a->dropout, "P", "dropout on the hidden layers' outputs (default 0.2)", 0},
         {"input-dropout", 0, CLI_DOUBLE, &a->input_dropout, "P", "dropout on the inputs (default 0.1)", 0},
         {"seed", 0, CLI_STR, &a->seed, "N", "seed of the initialisation, shuffling and dropout (default 42)", 0},
-        {"threads", 'j', CLI_SIZE, &a->threads, "N", "BLAS threads (default 0: every core not busy,\n"
-         "                               judged by the load average)", 0},
+        {"threads", 'j', CLI_SIZE, &a->threads, "N", "BLAS threads (default 0: every core that other\n"
+         "                               work does not keep busy now)", 0},
         {"validation", 0, CLI_DOUBLE, &a->validation, "F", "fraction held out for validation (default 0.05)", 0},
         {"patience", 0, CLI_SIZE, &a->patience, "N", "stop after N epochs without a better validation\n"
          "                               loss and keep the best weights (default 0: off)", 0},
@@ -326,16 +370,16 @@ static int check_sizes(train_run *r, const cli_opt *opts)
  * automatic count never exceeds the cores this process may run on. */
 static void set_threads(const train_args *a, int local_procs)
 {
-    double load = 0;
-    int nt = a->threads > 0 ? (int)a->threads : auto_threads(&load) / local_procs;
+    double busy = 0;
+    int nt = a->threads > 0 ? (int)a->threads : auto_threads(&busy) / local_procs;
     int allowed = cli_cpus_allowed(), capped = a->threads == 0 && allowed > 0 && nt > allowed;
     if (capped) nt = allowed;
     if (nt < 1) nt = 1;
     mlp_set_num_threads(nt);
     if (!a->quiet) {
         printf("threads: %d", nt);
-        if (a->threads == 0) printf(" (auto: %ld cores, load average %.2f)",
-                                    sysconf(_SC_NPROCESSORS_ONLN), load);
+        if (a->threads == 0) printf(" (auto: %ld cores, %.2f busy)",
+                                    sysconf(_SC_NPROCESSORS_ONLN), busy);
         if (a->threads == 0 && local_procs > 1) printf(" per process, %d processes here", local_procs);
         if (capped) printf(", %d allowed to this process", allowed);
         printf("\n");
