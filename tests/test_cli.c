@@ -385,6 +385,11 @@ static void test_round_trip(void **state)
     assert_non_null(strstr(out, "usage: mlp COMMAND"));
     assert_int_equal(run("--version"), 0);
     assert_non_null(strstr(out, "mlp 0."));
+    assert_non_null(strstr(out, "\nOpenBLAS: "));
+    if (mlp_blas_coretype_hint() != NULL) /* the hint, where OpenBLAS fell back to SSE */
+        assert_non_null(strstr(out, "OPENBLAS_CORETYPE="));
+    else
+        assert_null(strstr(out, "OPENBLAS_CORETYPE="));
 
     /* a model file cut short is refused with one line */
     {
