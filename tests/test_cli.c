@@ -253,7 +253,7 @@ static void test_round_trip(void **state)
 {
     char text[1 << 16], c_out[1 << 16];
     double acc = 0;
-    const char *p;
+    const char *p, *hint;
     int i, agree = 0;
 
     write_blobs("train.csv", 400, 1, 1);
@@ -386,10 +386,10 @@ static void test_round_trip(void **state)
     assert_int_equal(run("--version"), 0);
     assert_non_null(strstr(out, "mlp 0."));
     assert_non_null(strstr(out, "\nOpenBLAS: "));
-    if (mlp_blas_coretype_hint() != NULL) /* the hint, where OpenBLAS fell back to SSE */
-        assert_non_null(strstr(out, "OPENBLAS_CORETYPE="));
-    else
-        assert_null(strstr(out, "OPENBLAS_CORETYPE="));
+    /* the hint where OpenBLAS fell back to SSE (test_blas checks when: under
+     * valgrind the child and this process may see different CPUs) */
+    if ((hint = strstr(out, "OPENBLAS_CORETYPE=")) != NULL)
+        assert_true(strncmp(hint + 18, "SkylakeX ", 9) == 0 || strncmp(hint + 18, "Haswell ", 8) == 0);
 
     /* a model file cut short is refused with one line */
     {
