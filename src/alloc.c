@@ -1,10 +1,16 @@
 /* The allocation seam: every allocation of the library passes here, so the
  * test build can fail the n-th one (out-of-memory tests) and count them
- * (zero allocations per training step). The shipped library only forwards. */
+ * (zero allocations per training step). Every block starts on a cache line
+ * (ALIGN bytes), whatever state the caller's heap is in: malloc's 16-byte
+ * alignment splits AVX-512 loads across two lines, and where a block lands
+ * (heap or mmap) moved the small-batch products by up to 20%. */
 #include "internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 64
 
 #ifdef MLP_TESTING
 /* Test build only; tests drive the seam from one thread. */
@@ -32,7 +38,7 @@ void *mlp__malloc(size_t size)
 #ifdef MLP_TESTING
     if (seam_fails()) return NULL;
 #endif
-    p = malloc(size ? size : 1);
+    if (posix_memalign(&p, ALIGN, size ? size : 1) != 0) p = NULL;
 #ifdef MLP_TESTING
     if (p) live++;
 #endif
@@ -42,10 +48,14 @@ void *mlp__malloc(size_t size)
 void *mlp__calloc(size_t n, size_t size)
 {
     void *p;
+    size_t bytes;
 #ifdef MLP_TESTING
     if (seam_fails()) return NULL;
 #endif
-    p = calloc(n ? n : 1, size ? size : 1);
+    if (!mlp__mul_ok(n ? n : 1, size ? size : 1, &bytes) || posix_memalign(&p, ALIGN, bytes) != 0)
+        p = NULL;
+    else
+        memset(p, 0, bytes);
 #ifdef MLP_TESTING
     if (p) live++;
 #endif
