@@ -18,6 +18,7 @@
 #include "vec.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
@@ -62,6 +63,21 @@ static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__la
     mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
 
+/* A caller's rows, copied onto the workspace's line-aligned input buffer
+ * when they are not on a 64-byte line and the batch is small: OpenBLAS's
+ * AVX-512 small-matrix kernels read X where it lies, and split lines cost
+ * them about 10% at batch 16 (benchmarks/README.md). The copy is 1 / n_out
+ * of the first product's work, and changes no value. One row goes through
+ * sgemv, which streams W, not X: no copy. */
+#define ALIGN_COPY_ROWS 64
+
+static const float *on_a_line(const float *X, size_t rows, size_t n_in, float *buf)
+{
+    if (((uintptr_t)X & 63u) == 0 || rows < 2 || rows > ALIGN_COPY_ROWS) return X;
+    memcpy(buf, X, rows * n_in * sizeof *X);
+    return buf;
+}
+
 /* The input that layer l actually saw in the last forward_train. */
 static const float *layer_input(const mlp_network *net, const mlp__buffers *buf, size_t l)
 {
@@ -81,6 +97,8 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
         mlp__pool_for(net->pool, scale_part, &job, rows, 1, mlp__par_min() / net->sizes[0] + 1);
         mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         in = buf->input;
+    } else {
+        in = on_a_line(X, rows, net->sizes[0], buf->input);
     }
     buf->x0 = in;
     buf->dropout_on = drop != NULL;
@@ -448,6 +466,8 @@ static void infer(const mlp_network *net, float *input, float *ping, float *pong
         if (net->in_offset) {
             scale_input(net, in, rows, input);
             in = input;
+        } else {
+            in = on_a_line(in, rows, n_in, input);
         }
         for (l = 0; l < L; l++) {
             float *out = l + 1 == L ? Y + start * n_out : (l % 2 ? pong : ping);

@@ -13,13 +13,29 @@ void mlp__buffers_free(mlp__buffers *buf)
     memset(buf, 0, sizeof *buf);
 }
 
-/* Adds rows x width floats to *total; 0 on overflow. */
+/* Every array of a block starts on a 64-byte line (the block does: alloc.c),
+ * so that no product's operand splits AVX-512 loads across two lines. */
+#define LINE_FLOATS 16
+
+static size_t line_up(size_t n) { return (n + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS; }
+
+/* Adds rows x width floats, rounded up to a line, to *total; 0 on overflow. */
 static int add_rows(size_t *total, size_t rows, size_t width)
 {
     size_t n;
-    if (!mlp__mul_ok(rows, width, &n) || *total > SIZE_MAX / sizeof(float) - n) return 0;
+    if (!mlp__mul_ok(rows, width, &n) || n > SIZE_MAX / sizeof(float) - LINE_FLOATS) return 0;
+    n = line_up(n);
+    if (*total > SIZE_MAX / sizeof(float) - n) return 0;
     *total += n;
     return 1;
+}
+
+/* The next array of rows x width floats in a block laid out by add_rows. */
+static float *take(float **p, size_t rows, size_t width)
+{
+    float *a = *p;
+    *p += line_up(rows * width);
+    return a;
 }
 
 mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buffers *buf)
@@ -37,10 +53,11 @@ mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buff
         if (ly->n_out > max_out) max_out = ly->n_out;
         ok &= add_rows(&total, capacity, ly->n_out);                            /* z */
         if (ly->act != MLP_ACT_IDENTITY) ok &= add_rows(&total, capacity, ly->n_out); /* a */
-        if (ly->dropout > 0.0f) ok &= add_rows(&total, capacity, 2 * ly->n_in);   /* in_drop, mask */
+        if (ly->dropout > 0.0f) /* in_drop, mask */
+            ok &= add_rows(&total, capacity, ly->n_in) && add_rows(&total, capacity, ly->n_in);
     }
     ok &= add_rows(&total, capacity, net->sizes[0]); /* input */
-    ok &= add_rows(&total, capacity, 2 * max_out);   /* delta ping-pong */
+    ok &= add_rows(&total, capacity, max_out) && add_rows(&total, capacity, max_out); /* delta */
     if (!ok)
         return mlp__fail(MLP_ERR_SIZE, "a workspace of %zu rows overflows the address space", capacity);
 
@@ -58,27 +75,17 @@ mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buff
     p = b.block;
     for (l = 0; l < L; l++) {
         const mlp__layer *ly = &net->layers[l];
-        b.z[l] = p;
-        p += capacity * ly->n_out;
+        b.z[l] = take(&p, capacity, ly->n_out);
         /* Identity layers keep A in Z's storage: A == Z. */
-        if (ly->act != MLP_ACT_IDENTITY) {
-            b.a[l] = p;
-            p += capacity * ly->n_out;
-        } else {
-            b.a[l] = b.z[l];
-        }
+        b.a[l] = ly->act != MLP_ACT_IDENTITY ? take(&p, capacity, ly->n_out) : b.z[l];
         if (ly->dropout > 0.0f) {
-            b.in_drop[l] = p;
-            p += capacity * ly->n_in;
-            b.mask[l] = p;
-            p += capacity * ly->n_in;
+            b.in_drop[l] = take(&p, capacity, ly->n_in);
+            b.mask[l] = take(&p, capacity, ly->n_in);
         }
     }
-    b.input = p;
-    p += capacity * net->sizes[0];
-    b.delta[0] = p;
-    p += capacity * max_out;
-    b.delta[1] = p;
+    b.input = take(&p, capacity, net->sizes[0]);
+    b.delta[0] = take(&p, capacity, max_out);
+    b.delta[1] = take(&p, capacity, max_out);
     *buf = b;
     return MLP_OK;
 }
