@@ -154,6 +154,12 @@ int cli_world_init(cli_world *w, const char *cmd);
 /* The cores this process may run on (its affinity mask: mpirun's binding,
  * taskset, a Slurm cpuset), or 0 when unknown. */
 int cli_cpus_allowed(void);
+/* machine.c: --threads 0's count, every core less those other work keeps
+ * busy now (*busy: that figure, or the load average without /proc/stat). */
+int cli_auto_threads(double *busy);
+/* machine.c: the OPENBLAS_CORETYPE line, where OpenBLAS runs SSE kernels on
+ * a CPU with AVX2 or AVX-512 (mlp_blas_coretype_hint); nothing otherwise. */
+void cli_print_blas_hint(void);
 /* Collective: the largest of every process's rc (0 when all succeeded). */
 int cli_world_agree(const cli_world *w, int rc);
 /* Collective: the sum, the largest, and rank 0's value. */

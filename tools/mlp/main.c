@@ -22,12 +22,9 @@ static void usage(FILE *f)
  * use this CPU's vector units when OpenBLAS fell back to its SSE kernels. */
 static void print_version(void)
 {
-    const char *hint = mlp_blas_coretype_hint();
     printf("mlp %s (libmlp %s)\n", MLP_VERSION_STRING, mlp_version());
     printf("OpenBLAS: %s\n", mlp_blas_config());
-    if (hint != NULL)
-        printf("hint: OpenBLAS runs its SSE kernels on this CPU; OPENBLAS_CORETYPE=%s "
-               "uses its vector units (several times faster)\n", hint);
+    cli_print_blas_hint();
 }
 
 int main(int argc, char **argv)
