@@ -13,7 +13,8 @@ move from run to run; only these paired figures mean anything.
 
 Usage: benchmarks/ab_compare.py A_BENCH B_BENCH [--rounds N] [--json FILE]
                                 [-- mlp-bench arguments]
-Example (issue 11's check, one thread, the CPU clock):
+Example (issue 11's check, one thread, the CPU clock; give bc9e96e's
+bench_floor.c this version's aligned operands first, see benchmarks/README):
   git worktree add /tmp/old bc9e96e && cmake -S /tmp/old -B /tmp/old/build \\
       -DCMAKE_BUILD_TYPE=Release && cmake --build /tmp/old/build -j
   benchmarks/ab_compare.py /tmp/old/build/benchmarks/mlp-bench \\
