@@ -18,38 +18,15 @@
 #include <cmocka.h>
 #include <mlp.h>
 
+#include "tmpdir.h"
+
 #ifndef MLP_CLI_PATH
 #error "MLP_CLI_PATH must name the mlp binary"
 #endif
 
-static char dir[512];
-
 /* What a run left behind. */
 static int status;
 static char out[1 << 16], err[1 << 12];
-
-static int setup(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/mlp_test_cli_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *path(const char *name)
-{
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
 
 static void read_all(const char *file, char *buf, size_t cap)
 {
@@ -76,15 +53,15 @@ static int run_env(const char *env_kv, ...)
     va_start(ap, env_kv);
     while ((argv[argc] = va_arg(ap, const char *)) != NULL) argc++;
     va_end(ap);
-    snprintf(out_file, sizeof out_file, "%s/.stdout", dir);
-    snprintf(err_file, sizeof err_file, "%s/.stderr", dir);
+    snprintf(out_file, sizeof out_file, "%s/.stdout", tmpdir_root());
+    snprintf(err_file, sizeof err_file, "%s/.stderr", tmpdir_root());
     fflush(NULL);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int o = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = open(err_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0 || chdir(dir) != 0) _exit(126);
+        if (o < 0 || e < 0 || chdir(tmpdir_root()) != 0) _exit(126);
         dup2(o, 1);
         dup2(e, 2);
         if (env_kv != NULL) {
@@ -121,7 +98,7 @@ static void expect_error(int rc, int code, const char *what)
 
 static void write_text(const char *name, const char *text)
 {
-    FILE *f = fopen(path(name), "w");
+    FILE *f = fopen(tmpdir_path(name), "w");
     assert_non_null(f);
     fputs(text, f);
     assert_int_equal(fclose(f), 0);
@@ -131,7 +108,7 @@ static void write_text(const char *name, const char *text)
  * from a fixed LCG; with_labels writes the class as the last column. */
 static void write_blobs(const char *name, int rows, uint32_t seed, int with_labels)
 {
-    FILE *f = fopen(path(name), "w");
+    FILE *f = fopen(tmpdir_path(name), "w");
     int i = 0;
     assert_non_null(f);
     fprintf(f, with_labels ? "x0,x1,class\n" : "x0,x1\n");
@@ -288,7 +265,7 @@ static void test_round_trip(void **state)
     /* 2 x 2 "images" whose class is which column is bright: mirroring keeps
      * the class of the rows (top/bottom), so training still succeeds */
     {
-        FILE *f = fopen(path("img.csv"), "w");
+        FILE *f = fopen(tmpdir_path("img.csv"), "w");
         assert_non_null(f);
         for (i = 0; i < 64; i++)
             fprintf(f, i % 2 ? "200,200,0,0,1\n" : "0,0,200,200,0\n");
@@ -302,10 +279,10 @@ static void test_round_trip(void **state)
     }
 
     /* the learning curve files beside the model */
-    read_all(path("m-curve.csv"), text, sizeof text);
+    read_all(tmpdir_path("m-curve.csv"), text, sizeof text);
     assert_int_equal(strncmp(text, "epoch,train_loss,", 17), 0);
     assert_int_equal(count_lines(text), 16);
-    read_all(path("m-curve.svg"), text, sizeof text);
+    read_all(tmpdir_path("m-curve.svg"), text, sizeof text);
     assert_non_null(strstr(text, "<svg"));
     assert_non_null(strstr(text, "<polyline"));
     assert_non_null(strstr(text, "</svg>"));
@@ -336,9 +313,9 @@ static void test_round_trip(void **state)
     snprintf(c_out, sizeof c_out, "%s", out);
     write_blobs("inputs_labelled.csv", 50, 3, 1);
     assert_int_equal(run("predict", "m.mlp", "--data", "inputs_labelled.csv", "-o", "pred.txt"), 0);
-    read_all(path("pred.txt"), text, sizeof text);
+    read_all(tmpdir_path("pred.txt"), text, sizeof text);
     assert_string_equal(text, c_out);
-    read_all(path("inputs_labelled.csv"), text, sizeof text);
+    read_all(tmpdir_path("inputs_labelled.csv"), text, sizeof text);
     p = strchr(text, '\n') + 1;
     for (i = 0; i < 50; i++) {
         int label = p[strcspn(p, "\n") - 1] - '0';
@@ -363,10 +340,10 @@ static void test_round_trip(void **state)
     assert_int_equal(run("graph", "m.mlp"), 0);
     assert_int_equal(strncmp(out, "digraph", 7), 0);
     assert_int_equal(run("graph", "m.mlp", "-o", "g.dot"), 0);
-    read_all(path("g.dot"), text, sizeof text);
+    read_all(tmpdir_path("g.dot"), text, sizeof text);
     assert_int_equal(strncmp(text, "digraph", 7), 0);
     assert_int_equal(run("graph", "m.mlp", "-o", "g.svg"), 0);
-    read_all(path("g.svg"), text, sizeof text);
+    read_all(tmpdir_path("g.svg"), text, sizeof text);
     if (strstr(text, "<svg") == NULL)
         fail_msg("no SVG from Graphviz (scripts/deps.sh installs graphviz): %s", err);
     expect_error(run_env("PATH=/nonexistent", "graph", "m.mlp", "-o", "h.svg", (const char *)NULL),
@@ -393,12 +370,12 @@ static void test_round_trip(void **state)
 
     /* a model file cut short is refused with one line */
     {
-        FILE *f = fopen(path("m.mlp"), "rb");
+        FILE *f = fopen(tmpdir_path("m.mlp"), "rb");
         size_t n;
         assert_non_null(f);
         n = fread(text, 1, sizeof text, f);
         fclose(f);
-        f = fopen(path("cut.mlp"), "wb");
+        f = fopen(tmpdir_path("cut.mlp"), "wb");
         assert_non_null(f);
         fwrite(text, 1, n / 2, f);
         fclose(f);
@@ -410,7 +387,7 @@ static void test_round_trip(void **state)
 /* Regression: float targets, mse, values printed per row. */
 static void test_regression(void **state)
 {
-    FILE *f = fopen(path("reg.csv"), "w");
+    FILE *f = fopen(tmpdir_path("reg.csv"), "w");
     int i, lines;
     assert_non_null(f);
     fprintf(f, "y,x\n");
@@ -422,7 +399,7 @@ static void test_regression(void **state)
                          "--input-dropout", "0", "--validation", "0", "--threads", "1", "-o",
                          "r.mlp", "--plot", "none", "--curve-csv", "none", "-q"), 0);
     assert_null(strstr(out, "epoch"));
-    assert_false(access(path("r-curve.csv"), F_OK) == 0);
+    assert_false(access(tmpdir_path("r-curve.csv"), F_OK) == 0);
     assert_int_equal(run("info", "r.mlp"), 0);
     assert_non_null(strstr(out, "loss: mse"));
     assert_non_null(strstr(out, "architecture: 1-8-1"));
@@ -444,7 +421,7 @@ static void test_regression(void **state)
 static void test_full_batch_optimizers(void **state)
 {
     static const char *const opts[2] = {"lbfgs", "irprop"};
-    FILE *f = fopen(path("xor.csv"), "w");
+    FILE *f = fopen(tmpdir_path("xor.csv"), "w");
     int i;
     (void)state;
     assert_non_null(f);
@@ -471,7 +448,7 @@ static void test_full_batch_optimizers(void **state)
  * the plain file repeats row i weight(i) times instead. */
 static void write_weighted(const char *weighted, const char *plain, int (*weight)(int))
 {
-    FILE *fw = fopen(path(weighted), "w"), *fp = fopen(path(plain), "w");
+    FILE *fw = fopen(tmpdir_path(weighted), "w"), *fp = fopen(tmpdir_path(plain), "w");
     uint32_t seed = 7;
     int i, k;
     assert_non_null(fw);
@@ -515,8 +492,8 @@ static void expect_same_model(const char *a, const char *b)
     mlp_network *na = NULL, *nb = NULL;
     float X[50 * 2], Ya[50 * 2], Yb[50 * 2];
     int i;
-    assert_int_equal(mlp_load(&na, path(a)), MLP_OK);
-    assert_int_equal(mlp_load(&nb, path(b)), MLP_OK);
+    assert_int_equal(mlp_load(&na, tmpdir_path(a)), MLP_OK);
+    assert_int_equal(mlp_load(&nb, tmpdir_path(b)), MLP_OK);
     for (i = 0; i < 50; i++) {
         X[2 * i] = (float)(i % 10) * 0.4f - 2.0f;
         X[2 * i + 1] = (float)(i / 10) * 0.8f - 2.0f;
@@ -600,7 +577,7 @@ static void test_max_data_bytes(void **state)
 {
     static const unsigned char img_head[16] = {0, 0, 8, 3, 0, 0, 0x07, 0xd0, 0, 0, 0, 28, 0, 0, 0, 28};
     static const unsigned char lab_head[8] = {0, 0, 8, 1, 0, 0, 0x07, 0xd0};
-    FILE *fi = fopen(path("img.idx"), "wb"), *fl = fopen(path("lab.idx"), "wb");
+    FILE *fi = fopen(tmpdir_path("img.idx"), "wb"), *fl = fopen(tmpdir_path("lab.idx"), "wb");
     int i;
     (void)state;
     assert_non_null(fi);
@@ -633,5 +610,5 @@ int main(void)
         cmocka_unit_test(test_weight_column_errors),
         cmocka_unit_test(test_max_data_bytes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

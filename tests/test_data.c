@@ -17,57 +17,23 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "tmpdir.h"
 
-/* ---- temporary files ------------------------------------------------ */
-
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/mlp_test_data_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char path[2][600];
-    static int which;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
-    return path[which];
-}
+/* ---- temporary files (tmpdir.h) ------------------------------------ */
 
 static const char *write_file(const char *name, const void *data, size_t len)
 {
-    const char *path = tmp_path(name);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-    return path;
-}
-
-static const char *write_text(const char *name, const char *text)
-{
-    return write_file(name, text, strlen(text));
+    return tmpdir_write(name, data, len, 0);
 }
 
 static const char *write_gz(const char *name, const void *data, size_t len)
 {
-    const char *path = tmp_path(name);
-    gzFile gz = gzopen(path, "wb");
-    assert_non_null(gz);
-    assert_int_equal(gzwrite(gz, data, (unsigned)len), (int)len);
-    assert_int_equal(gzclose(gz), Z_OK);
-    return path;
+    return tmpdir_write(name, data, len, 1);
+}
+
+static const char *write_text(const char *name, const char *text)
+{
+    return tmpdir_write(name, text, strlen(text), 0);
 }
 
 /* ---- IDX images and labels ------------------------------------------ */
@@ -241,8 +207,8 @@ static void test_idx_malformed(void **state)
     expect_idx_fail(write_file("trail", big, ni + 1), NULL, MLP_ERR_FORMAT, "trailing");
 
     /* Files that are not there, and NULL arguments. */
-    expect_idx_fail(tmp_path("missing"), NULL, MLP_ERR_IO, "missing");
-    expect_idx_fail(good_i, tmp_path("missing_labels"), MLP_ERR_IO, "missing_labels");
+    expect_idx_fail(tmpdir_path("missing"), NULL, MLP_ERR_IO, "missing");
+    expect_idx_fail(good_i, tmpdir_path("missing_labels"), MLP_ERR_IO, "missing_labels");
     assert_int_equal(mlp_dataset_load_idx(NULL, good_i, NULL), MLP_ERR_NULL);
     {
         mlp_dataset *ds = NULL;
@@ -401,9 +367,9 @@ static void test_csv_malformed(void **state)
         assert_int_equal(mlp_dataset_load_csv(&ds, write_file("nul.csv", "1,2\n3,4\0\n", 9), 0,
                                               -1, 0), MLP_ERR_FORMAT);
         assert_non_null(strstr(mlp_last_error(), "NUL"));
-        assert_int_equal(mlp_dataset_load_csv(&ds, tmp_path("nope.csv"), 0, -1, 1), MLP_ERR_IO);
+        assert_int_equal(mlp_dataset_load_csv(&ds, tmpdir_path("nope.csv"), 0, -1, 1), MLP_ERR_IO);
         assert_non_null(strstr(mlp_last_error(), "nope.csv"));
-        assert_int_equal(mlp_dataset_load_csv(NULL, tmp_path("nope.csv"), 0, -1, 1), MLP_ERR_NULL);
+        assert_int_equal(mlp_dataset_load_csv(NULL, tmpdir_path("nope.csv"), 0, -1, 1), MLP_ERR_NULL);
         assert_int_equal(mlp_dataset_load_csv(&ds, NULL, 0, -1, 1), MLP_ERR_NULL);
         assert_null(ds);
     }
@@ -564,5 +530,5 @@ int main(void)
         cmocka_unit_test(test_scaling_forward),
         cmocka_unit_test(test_out_of_memory),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -19,38 +19,20 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "tmpdir.h"
 
 #define MB ((size_t)1 << 20)
 
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/mlp_test_limit_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-/* A gzip IDX file in tmpdir: magic 0 0 8 ndim, big-endian dims, then
+/* A gzip IDX file in the test folder: magic 0 0 8 ndim, big-endian dims, then
  * `payload` bytes of value `fill` (which may differ from what dims say). */
 static const char *write_idx_gz(const char *name, const uint32_t *dims, int ndim, size_t payload,
                                 unsigned char fill)
 {
-    static char path[2][600];
-    static int which;
+    const char *path = tmpdir_path(name);
     unsigned char head[16] = {0, 0, 8, (unsigned char)ndim};
     unsigned char *chunk = malloc(MB);
     gzFile gz;
     int i;
-    which ^= 1;
-    snprintf(path[which], sizeof path[which], "%s/%s", tmpdir, name);
     assert_non_null(chunk);
     memset(chunk, fill, MB);
     for (i = 0; i < ndim; i++) {
@@ -59,7 +41,7 @@ static const char *write_idx_gz(const char *name, const uint32_t *dims, int ndim
         head[6 + 4 * i] = (unsigned char)(dims[i] >> 8);
         head[7 + 4 * i] = (unsigned char)dims[i];
     }
-    gz = gzopen(path[which], "wb9");
+    gz = gzopen(path, "wb9");
     assert_non_null(gz);
     assert_int_equal(gzwrite(gz, head, 4 + 4 * (unsigned)ndim), 4 + 4 * ndim);
     while (payload > 0) {
@@ -69,7 +51,7 @@ static const char *write_idx_gz(const char *name, const uint32_t *dims, int ndim
     }
     assert_int_equal(gzclose(gz), Z_OK);
     free(chunk);
-    return path[which];
+    return path;
 }
 
 static long file_size(const char *path)
@@ -141,11 +123,9 @@ static void test_within_limit_loads(void **state)
 
 static const char *write_csv(const char *name, const char *line, size_t times)
 {
-    static char p[600];
-    FILE *f;
+    const char *p = tmpdir_path(name);
+    FILE *f = fopen(p, "w");
     size_t i;
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    f = fopen(p, "w");
     assert_non_null(f);
     for (i = 0; i < times; i++) fputs(line, f);
     assert_int_equal(fclose(f), 0);
@@ -197,5 +177,5 @@ int main(void)
         cmocka_unit_test(test_within_limit_loads),
         cmocka_unit_test(test_csv_limit),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

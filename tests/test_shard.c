@@ -16,39 +16,14 @@
 #include <zlib.h>
 
 #include "internal.h"
-
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-    const char *base = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/mlp_test_shard_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_tmpdir(void **state)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
+#include "tmpdir.h"
 
 static char path_a[600], path_b[600];
 
+/* Writes the file (tmpdir.h) and keeps its path in path. */
 static const char *write_to(char *path, const char *name, const void *data, size_t len, int gz)
 {
-    snprintf(path, 600, "%s/%s", tmpdir, name);
-    if (gz) {
-        gzFile g = gzopen(path, "wb");
-        assert_non_null(g);
-        if (len) assert_int_equal(gzwrite(g, data, (unsigned)len), (int)len);
-        assert_int_equal(gzclose(g), Z_OK);
-    } else {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(data, 1, len, f), len);
-        assert_int_equal(fclose(f), 0);
-    }
+    snprintf(path, 600, "%s", tmpdir_write(name, data, len, gz));
     return path;
 }
 
@@ -270,7 +245,7 @@ static void test_bad_arguments(void **state)
     assert_int_equal(mlp_dataset_load_idx_part(&ds, path, NULL, 0, 0), MLP_ERR_ARGUMENT);
     assert_int_equal(mlp_dataset_load_idx_part(&ds, NULL, NULL, 0, 2), MLP_ERR_NULL);
     assert_null(ds);
-    snprintf(path_b, sizeof path_b, "%s/missing.csv", tmpdir);
+    snprintf(path_b, sizeof path_b, "%s", tmpdir_path("missing.csv"));
     assert_int_equal(mlp_dataset_load_csv_part(&ds, path_b, 0, -1, 1, 1, 2), MLP_ERR_IO);
     assert_int_equal(mlp_dataset_load_idx_part(&ds, path_b, NULL, 1, 2), MLP_ERR_IO);
     assert_null(ds);
@@ -421,5 +396,5 @@ int main(void)
         cmocka_unit_test(test_set_num_classes),
         cmocka_unit_test(test_out_of_memory),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
