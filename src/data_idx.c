@@ -174,6 +174,21 @@ static mlp_status idx_check_limit(const idx_file *img, const idx_file *lab, size
     return MLP_OK;
 }
 
+/* rows x item pixels as floats and, with labels (lbl not NULL), the
+ * classes and their count from the largest label. */
+static void fill_rows(mlp_dataset *ds, const unsigned char *pix, const unsigned char *lbl,
+                      size_t rows, size_t item)
+{
+    size_t i, max_class = 0;
+    for (i = 0; i < rows * item; i++) ds->features[i] = (float)pix[i];
+    if (lbl == NULL) return;
+    for (i = 0; i < rows; i++) {
+        ds->classes[i] = lbl[i];
+        if (lbl[i] > max_class) max_class = lbl[i];
+    }
+    ds->num_classes = max_class + 1;
+}
+
 mlp_status mlp_dataset_load_idx(mlp_dataset **out, const char *images_path,
                                 const char *labels_path)
 {
@@ -186,7 +201,7 @@ mlp_status mlp_dataset_load_idx_limit(mlp_dataset **out, const char *images_path
     idx_file img = {0}, lab = {0};
     unsigned char *pix = NULL, *lbl = NULL;
     mlp_dataset *ds = NULL;
-    size_t n_bytes, i, max_class = 0;
+    size_t n_bytes;
     mlp_status st;
 
     MLP__CHECK_NULL(out);
@@ -219,14 +234,7 @@ mlp_status mlp_dataset_load_idx_limit(mlp_dataset **out, const char *images_path
     }
     st = mlp__dataset_new(img.count, img.item, labels_path != NULL, 0, &ds);
     if (st != MLP_OK) goto done;
-    for (i = 0; i < n_bytes; i++) ds->features[i] = (float)pix[i];
-    if (lbl != NULL) {
-        for (i = 0; i < lab.count; i++) {
-            ds->classes[i] = lbl[i];
-            if (lbl[i] > max_class) max_class = lbl[i];
-        }
-        ds->num_classes = max_class + 1;
-    }
+    fill_rows(ds, pix, lbl, img.count, img.item);
     *out = ds;
     ds = NULL;
 
@@ -291,7 +299,7 @@ mlp_status mlp_dataset_load_idx_part(mlp_dataset **out, const char *images_path,
     idx_file img = {0}, lab = {0};
     unsigned char *pix = NULL, *lbl = NULL;
     mlp_dataset *ds = NULL;
-    size_t lo, hi, i, max_class = 0;
+    size_t lo, hi;
     int last = part + 1 == parts;
     mlp_status st;
 
@@ -308,12 +316,7 @@ mlp_status mlp_dataset_load_idx_part(mlp_dataset **out, const char *images_path,
     if (labels_path != NULL && (st = idx_range(&lab, lo, hi, last, &lbl)) != MLP_OK) goto done;
     st = mlp__dataset_new_rows(hi - lo, img.item, labels_path != NULL, 0, &ds);
     if (st != MLP_OK) goto done;
-    for (i = 0; i < (hi - lo) * img.item; i++) ds->features[i] = (float)pix[i];
-    for (i = 0; lbl != NULL && i < hi - lo; i++) {
-        ds->classes[i] = lbl[i];
-        if (lbl[i] > max_class) max_class = lbl[i];
-    }
-    if (labels_path != NULL && hi > lo) ds->num_classes = max_class + 1;
+    fill_rows(ds, pix, lbl, hi - lo, img.item);
     *out = ds;
     ds = NULL;
 
