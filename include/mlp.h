@@ -14,6 +14,14 @@
  *   matrix W is (n_out x n_in) like PyTorch's Linear.weight.
  * - Layers are numbered from 0: layer i maps sizes[i] inputs to sizes[i+1]
  *   outputs (the mathematics numbers them 1..L).
+ * - Subnormal floats (magnitude below FLT_MIN, 1.2e-38) count as zero in the
+ *   library's arithmetic: the calls that compute (mlp_forward, mlp_forward_ws,
+ *   mlp_evaluate, mlp_loss_grad*, mlp_gradcheck, mlp_trainer_step, mlp_train*)
+ *   set flush-to-zero and denormals-are-zero on the calling thread (x86 MXCSR,
+ *   AArch64 FPCR.FZ) and give the caller its own mode back on return and
+ *   while the training callback runs; exception flags raised inside stay
+ *   raised. Saturated training makes such values, and on x86 each costs a
+ *   microcode assist of about a hundred cycles.
  * - Threads: distinct handles are independent and may be used from distinct
  *   threads at once. One handle is used by one thread at a time, except where
  *   a function takes it as `const`, which any number of threads may call

@@ -186,6 +186,6 @@ mlp_status mlp_gradcheck(mlp_network *net, const float *X, size_t batch, const v
                          double eps, size_t max_per_block, uint64_t seed,
                          mlp_gradcheck_block *blocks)
 {
-    MLP__GUARDED(net, MLP__CHANGE, "network",
-                 gradcheck(net, X, batch, targets, eps, max_per_block, seed, blocks));
+    MLP__GUARDED_FLUSHED(net, MLP__CHANGE, "network",
+                         gradcheck(net, X, batch, targets, eps, max_per_block, seed, blocks));
 }

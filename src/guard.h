@@ -7,6 +7,7 @@
 #ifndef MLP_GUARD_H
 #define MLP_GUARD_H
 
+#include "fpmode.h"
 #include "internal.h"
 
 enum mlp__use {
@@ -54,17 +55,25 @@ static inline void mlp__leave(int *use, int entered)
 }
 
 /* The body of a public function that runs `call` (an mlp_status
- * expression) under the rule: returns its status, or MLP_ERR_BUSY. */
-#define MLP__GUARDED(handle, access, what, call)                                       \
+ * expression) under the rule: returns its status, or MLP_ERR_BUSY. A call
+ * that computes runs under MLP__GUARDED_FLUSHED: subnormals flushed
+ * (fpmode.h), the caller's mode back on return. */
+#define MLP__GUARDED_(handle, access, what, flush, call)                               \
     do {                                                                               \
         mlp_status st_;                                                                \
+        mlp__fpmode fp_ = 0;                                                           \
         int in_;                                                                       \
         MLP__CHECK_NULL(handle);                                                       \
         st_ = mlp__enter(&(handle)->use, (access), __func__, (what), &in_);           \
         if (st_ != MLP_OK) return st_;                                                 \
+        if (flush) fp_ = mlp__flush_subnormals();                                      \
         st_ = (call);                                                                  \
+        if (flush) mlp__fpmode_restore(fp_);                                           \
         mlp__leave(&(handle)->use, in_);                                               \
         return st_;                                                                    \
     } while (0)
+#define MLP__GUARDED(handle, access, what, call) MLP__GUARDED_(handle, access, what, 0, call)
+#define MLP__GUARDED_FLUSHED(handle, access, what, call)                               \
+    MLP__GUARDED_(handle, access, what, 1, call)
 
 #endif /* MLP_GUARD_H */

@@ -11,6 +11,7 @@
 #include "buffers.h"
 #include "checks.h"
 #include "dropout.h"
+#include "fpmode.h"
 #include "guard.h"
 #include "network.h"
 #include "par.h"
@@ -491,6 +492,7 @@ mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, const float
                           float *Y)
 {
     mlp_status st;
+    mlp__fpmode fp;
     MLP__CHECK_NULL(net);
     MLP__CHECK_NULL(ws);
     MLP__CHECK_NULL(X);
@@ -498,7 +500,9 @@ mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, const float
     if (!mlp__workspace_fits(net, ws))
         return mlp__fail(MLP_ERR_MISMATCH, "the workspace was made for a network of another shape");
     if ((st = check_batch(net, batch)) != MLP_OK) return st;
+    fp = mlp__flush_subnormals();
     infer(net, ws->input, ws->ping, ws->pong, ws->capacity, X, batch, Y);
+    mlp__fpmode_restore(fp);
     return MLP_OK;
 }
 
@@ -507,22 +511,25 @@ mlp_status mlp_forward_ws(const mlp_network *net, mlp_workspace *ws, const float
 mlp_status mlp_loss_grad(mlp_network *net, const float *X, size_t batch, const void *targets,
                          double *J)
 {
-    MLP__GUARDED(net, MLP__CHANGE, "network", mlp__loss_grad_checked(net, X, batch, targets, J));
+    MLP__GUARDED_FLUSHED(net, MLP__CHANGE, "network",
+                         mlp__loss_grad_checked(net, X, batch, targets, J));
 }
 
 mlp_status mlp_loss_grad_weighted(mlp_network *net, const float *X, size_t batch,
                                   const void *targets, const float *weights, double *J)
 {
-    MLP__GUARDED(net, MLP__CHANGE, "network", loss_grad_checked(net, X, batch, targets, weights, J));
+    MLP__GUARDED_FLUSHED(net, MLP__CHANGE, "network",
+                         loss_grad_checked(net, X, batch, targets, weights, J));
 }
 
 mlp_status mlp_evaluate(mlp_network *net, const float *X, size_t n, const void *targets,
                         double *loss, double *accuracy)
 {
-    MLP__GUARDED(net, MLP__READ, "network", mlp__evaluate(net, X, n, targets, loss, accuracy));
+    MLP__GUARDED_FLUSHED(net, MLP__READ, "network",
+                         mlp__evaluate(net, X, n, targets, loss, accuracy));
 }
 
 mlp_status mlp_forward(mlp_network *net, const float *X, size_t batch, float *Y)
 {
-    MLP__GUARDED(net, MLP__READ, "network", forward(net, X, batch, Y));
+    MLP__GUARDED_FLUSHED(net, MLP__READ, "network", forward(net, X, batch, Y));
 }

@@ -15,6 +15,7 @@
  * helper that read an old job's state can never claim a chunk of the
  * next one, and a job's fields cannot change while a chunk of it runs. */
 #include "pool.h"
+#include "fpmode.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -103,6 +104,7 @@ static void *helper(void *arg)
 {
     mlp__pool *p = arg;
     uint32_t seen = 0;
+    mlp__flush_subnormals(); /* a helper runs the library's passes only */
     while (await_job(p, seen)) {
         seen = job_id(__atomic_load_n(&p->claim, __ATOMIC_ACQUIRE));
         run_chunks(p);

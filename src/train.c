@@ -11,6 +11,7 @@
  */
 #include "buffers.h"
 #include "checks.h"
+#include "fpmode.h"
 #include "guard.h"
 #include "lbfgs.h"
 #include "network.h"
@@ -55,6 +56,8 @@ struct mlp_trainer {
     /* The call rule (guard.h); a destroy deferred until mlp_train returns. */
     int use;
     int destroy_pending;
+    /* The caller's floating-point mode while training runs (fpmode.h). */
+    mlp__fpmode caller_fpmode;
 
     /* Helper threads for the element-wise work, NULL at one thread. */
     mlp__pool *pool;
@@ -319,6 +322,7 @@ static mlp_status training_begin(mlp_trainer *tr, const char *fn)
         mlp__use_store(&tr->use, MLP__IDLE);
         return mlp__fail(MLP_ERR_BUSY, "%s: the network is in use", fn);
     }
+    tr->caller_fpmode = mlp__flush_subnormals();
     return MLP_OK;
 }
 
@@ -345,6 +349,7 @@ static mlp_status attach_pool(mlp_trainer *tr)
 static void training_end(mlp_trainer *tr)
 {
     mlp_network *net = tr->net;
+    mlp__fpmode_restore(tr->caller_fpmode);
     net->pool = NULL;
     net->prof = NULL;
     mlp__use_store(&net->use, MLP__IDLE);
@@ -368,7 +373,9 @@ static int call_back_local(mlp_trainer *tr, const mlp_progress *pr)
         return 0;
     mlp__use_store(&net->use, MLP__IN_CALLBACK);
     mlp__use_store(&tr->use, MLP__IN_CALLBACK);
+    mlp__fpmode_restore(tr->caller_fpmode); /* the caller's code, the caller's mode */
     stop = tr->cb(pr, tr->user);
+    mlp__flush_subnormals();
     mlp__use_store(&tr->use, MLP__TRAINING);
     mlp__use_store(&net->use, MLP__TRAINING);
     return stop || tr->destroy_pending || net->destroy_pending;
