@@ -4,6 +4,7 @@
 #include "network.h"
 #include "pass.h"
 #include "scalar.h"
+#include "vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -16,37 +17,46 @@ static size_t argmax(const float *o, size_t n)
     return best;
 }
 
+/* x = e^x over n values, all <= 0: one vectorised pass. */
+MLP__VEC_CLONES static void exp_nonpos_n(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = mlp__exp_nonpos(x[i]);
+}
+
 /* -log softmax(o)_y = logsumexp(o) - o_y; delta = softmax(o) - onehot(y).
- * Subtracting the max keeps exp finite for logits of any size. */
+ * Subtracting the row's max keeps every exp in (0, 1]. With delta, the
+ * exps of the whole batch are one vectorised pass over delta (o - m
+ * written there first); without, each row's are summed as they come. The
+ * same float exp either way, so evaluation and training agree. */
 static double softmax_ce(const float *O, const int32_t *y, const float *w, size_t rows, size_t n,
                          float scale, float *delta, size_t *correct)
 {
     double sum = 0.0;
     size_t r, k, right = 0;
+    if (delta) {
+        for (r = 0; r < rows; r++) {
+            const float *o = O + r * n;
+            float m = o[argmax(o, n)];
+            for (k = 0; k < n; k++) delta[r * n + k] = o[k] - m;
+        }
+        exp_nonpos_n(delta, rows * n);
+    }
     for (r = 0; r < rows; r++) {
         const float *o = O + r * n;
         size_t top = argmax(o, n);
         float m = o[top];
-        double s = 0.0, lse, wr = w ? (double)w[r] : 1.0;
+        double s = 0.0, wr = w ? (double)w[r] : 1.0;
         if (delta) {
-            /* One exp per logit: e = exp(o - m) kept in delta, then
-             * softmax = e / s (a second exp(o - lse) would cost another
-             * exp per logit). */
             float *d = delta + r * n;
             double f;
-            for (k = 0; k < n; k++) {
-                double e = exp((double)o[k] - m);
-                s += e;
-                d[k] = (float)e;
-            }
+            for (k = 0; k < n; k++) s += d[k];
             f = (double)scale * wr / s;
             for (k = 0; k < n; k++) d[k] = (float)((double)d[k] * f);
             d[y[r]] -= (float)((double)scale * wr);
         } else {
-            for (k = 0; k < n; k++) s += exp((double)o[k] - m);
+            for (k = 0; k < n; k++) s += mlp__exp_nonpos(o[k] - m);
         }
-        lse = m + log(s);
-        sum += wr * (lse - o[y[r]]);
+        sum += wr * (m + log(s) - o[y[r]]);
         right += (size_t)((int32_t)top == y[r]);
     }
     if (correct) *correct = right;
