@@ -42,7 +42,8 @@ static inline float mlp__exp_nonpos(float x)
 {
     const float lo = -87.33654f;
     const int32_t below = -(int32_t)isless(x, lo); /* all ones below lo */
-    float xc = mlp__select_bits(below, lo, x), n, r, p, two_n;
+    const int32_t nan = -(int32_t)isnan(x);        /* kept aside: no NaN reaches the int cast */
+    float xc = mlp__select_bits(below | nan, lo, x), n, r, p, two_n;
     int32_t bits;
     /* n = round(x / ln2): adding and taking away 1.5 * 2^23 rounds to an
      * integer (floorf would not vectorise) */
@@ -57,7 +58,7 @@ static inline float mlp__exp_nonpos(float x)
     p = p * r * r + r + 1.0f;
     bits = ((int32_t)n + 127) << 23; /* 2^n, n >= -126 */
     memcpy(&two_n, &bits, sizeof two_n);
-    return mlp__select_bits(below, 0.0f, p * two_n);
+    return mlp__select_bits(nan, x, mlp__select_bits(below, 0.0f, p * two_n));
 }
 
 #endif /* MLP_SCALAR_H */
