@@ -8,9 +8,11 @@
  * points of mlp.h set flush-to-zero and denormals-are-zero on the calling
  * thread and give the caller its own mode back on return and around the
  * training callback; the pool's helpers keep it set. A value below FLT_MIN
- * then counts as zero, as in TensorFlow's and oneDNN's CPU kernels; no
- * result above it changes. OpenBLAS's own worker threads keep the mode
- * they started with. Internal: not API. */
+ * then counts as zero, as in TensorFlow's and oneDNN's CPU kernels; other
+ * values change only where a flushed one fed into them. OpenBLAS's worker
+ * threads take the caller's mode with each product in Debian's build
+ * (CONSISTENT_FPCSR: a 2-thread sgemm flushes every entry), so the products
+ * flush at every thread count there. Internal: not API. */
 #ifndef MLP_FPMODE_H
 #define MLP_FPMODE_H
 
