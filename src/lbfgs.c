@@ -48,17 +48,16 @@ void mlp__lbfgs_init(mlp__lbfgs *lb, double *mem, size_t n)
     lb->alpha = lb->rho + lb->m;
 }
 
-/* a.b in eight interleaved running sums, added in a fixed order: they
- * vectorise where one sum waits on each add (the two-loop recursion takes
- * 2m + 2 of these per iteration), and the value depends on a and b alone. */
+/* a.b in lanes (vec.h): the two-loop recursion takes 2m + 2 of these per
+ * iteration. */
 MLP__VEC_CLONES static double dot(const double *restrict a, const double *restrict b, size_t n)
 {
-    double lane[8] = {0};
+    double lane[MLP__LANES] = {0};
     size_t i = 0, j;
-    for (; i + 8 <= n; i += 8)
-        for (j = 0; j < 8; j++) lane[j] += a[i + j] * b[i + j];
+    for (; i + MLP__LANES <= n; i += MLP__LANES)
+        for (j = 0; j < MLP__LANES; j++) lane[j] += a[i + j] * b[i + j];
     for (j = 0; i < n; i++, j++) lane[j] += a[i] * b[i];
-    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+    return mlp__lanes_total(lane);
 }
 
 double mlp__lbfgs_gmax(const mlp__lbfgs *lb)

@@ -19,4 +19,15 @@
 #define MLP__VEC_CLONES
 #endif
 
+/* Reductions that vectorise keep MLP__LANES running sums (lane j takes
+ * the elements whose index is j mod MLP__LANES), where one sum would wait
+ * on each add; mlp__lanes_total adds them in one fixed order, so that the
+ * total depends on the data alone. */
+#define MLP__LANES 8
+
+static inline double mlp__lanes_total(const double lane[MLP__LANES])
+{
+    return ((lane[0] + lane[4]) + (lane[1] + lane[5])) + ((lane[2] + lane[6]) + (lane[3] + lane[7]));
+}
+
 #endif /* MLP_VEC_H */
