@@ -13,9 +13,10 @@
 #include "pool.h"
 
 /* Below this many elements (512 KB of floats) a pass runs on the caller
- * alone: waking a helper, which then shares its core with BLAS's idle
- * workers, costs more than splitting a smaller pass saves (measured in
- * benchmarks/README.md, "On two quiet cores"). */
+ * alone: handing part of it to another thread costs more than splitting a
+ * smaller pass saves (measured with the pool's own helpers in
+ * benchmarks/README.md, "On two quiet cores"; on OpenBLAS's workers a
+ * quarter of it measured the same). */
 #define MLP__PAR_MIN 131072
 
 /* MLP__PAR_MIN, or the tests' own threshold. */

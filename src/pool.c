@@ -1,9 +1,12 @@
 /* A fork-join pool for the element-wise passes between BLAS calls.
  *
  * A job is cut into a fixed number of chunks, and whoever runs claims
- * the next one: the caller, and each helper that is awake. A helper the
- * scheduler has not run yet (other processes, or BLAS's own idle workers
- * spinning on the other core) then costs nothing: the caller does its
+ * the next one. The team that claims them is OpenBLAS's own: its workers
+ * spin between products, and take the job through blas_team.c, so that
+ * exactly BLAS's threads are busy and none shares its core with a
+ * spinning one. Where OpenBLAS cannot take it, the pool starts helpers of
+ * its own: the caller and each helper that is awake claim chunks. A helper
+ * the scheduler has not run yet then costs nothing: the caller does its
  * chunks, and waits only for chunks already begun. Which thread runs a
  * chunk never changes what it computes. While the caller is in BLAS the
  * helpers sleep (after a spin of some microseconds, which bridges two
@@ -15,6 +18,7 @@
  * helper that read an old job's state can never claim a chunk of the
  * next one, and a job's fields cannot change while a chunk of it runs. */
 #include "pool.h"
+#include "blas_team.h"
 #include "fpmode.h"
 
 #include <pthread.h>
@@ -29,6 +33,7 @@
 
 struct mlp__pool {
     int threads;
+    int own;          /* 1: helpers of its own; 0: OpenBLAS's workers */
     pthread_t *tids;
     pthread_mutex_t mu;
     pthread_cond_t wake;
@@ -83,6 +88,8 @@ static void run_chunks(mlp__pool *p)
     }
 }
 
+static void run_chunks_fn(void *p) { run_chunks(p); }
+
 /* Waits for a job other than `seen`; 0 when asked to quit. */
 static int await_job(mlp__pool *p, uint32_t seen)
 {
@@ -132,6 +139,20 @@ static int start_helpers(mlp__pool *p)
     return 0;
 }
 
+#ifdef MLP_TESTING
+static int test_own;
+void mlp__pool_test_own(int own) { test_own = own; }
+#endif
+
+/* Whether a new pool leaves its work to OpenBLAS's workers. */
+static int use_blas_team(void)
+{
+#ifdef MLP_TESTING
+    if (test_own) return 0;
+#endif
+    return mlp__blas_team_size() > 0;
+}
+
 mlp_status mlp__pool_create(int threads, mlp__pool **out)
 {
     mlp__pool *p;
@@ -142,9 +163,10 @@ mlp_status mlp__pool_create(int threads, mlp__pool **out)
         return mlp__fail(MLP_ERR_NOMEM, "thread pool of %d", threads);
     }
     p->threads = threads;
+    p->own = !use_blas_team();
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    if (!start_helpers(p)) {
+    if (p->own && !start_helpers(p)) {
         pthread_cond_destroy(&p->wake);
         pthread_mutex_destroy(&p->mu);
         mlp__free(p->tids);
@@ -158,7 +180,7 @@ mlp_status mlp__pool_create(int threads, mlp__pool **out)
 void mlp__pool_destroy(mlp__pool *p)
 {
     if (!p) return;
-    stop_helpers(p, p->threads - 1);
+    stop_helpers(p, p->own ? p->threads - 1 : 0);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
     mlp__free(p->tids);
@@ -184,6 +206,15 @@ int mlp__pool_threads_wanted(void)
     return threads;
 }
 
+/* The job on OpenBLAS's workers, as many as both it and the pool have
+ * now (the caller runs whatever they leave). */
+static void run_on_team(mlp__pool *p)
+{
+    int team = mlp__blas_team_size();
+    if (team > p->threads) team = p->threads;
+    if (team >= 2) mlp__blas_team_run(team, run_chunks_fn, p);
+}
+
 void mlp__pool_for(mlp__pool *p, mlp__range_fn fn, void *ctx, size_t n, size_t grain,
                    size_t min_n)
 {
@@ -202,10 +233,14 @@ void mlp__pool_for(mlp__pool *p, mlp__range_fn fn, void *ctx, size_t n, size_t g
     __atomic_store_n(&p->grain, grain, __ATOMIC_RELAXED);
     __atomic_store_n(&p->done, 0, __ATOMIC_RELAXED);
     id = (job_id(__atomic_load_n(&p->claim, __ATOMIC_RELAXED)) + 1u) & 0xffffffu;
-    pthread_mutex_lock(&p->mu);
+    if (p->own) pthread_mutex_lock(&p->mu);
     __atomic_store_n(&p->claim, (uint64_t)id << 40 | (uint64_t)chunks << 32, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    if (p->own) {
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->mu);
+    } else {
+        run_on_team(p);
+    }
     run_chunks(p);
     /* only chunks a helper has begun are waited for */
     for (int i = 0; __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) != chunks; i++) {

@@ -10,9 +10,11 @@ typedef struct mlp__pool mlp__pool;
 /* Work on [begin, end) of a range; must not depend on the partition. */
 typedef void (*mlp__range_fn)(void *ctx, size_t begin, size_t end);
 
-/* A pool of threads - 1 helpers beside the caller (threads >= 2); they
- * sleep until mlp__pool_for offers chunks, and go back to sleep after a
- * short spin, so that while BLAS runs only BLAS's threads are busy. */
+/* A pool of `threads` threads, the caller's included (threads >= 2):
+ * OpenBLAS's own workers where they can take the work (blas_team.h), else
+ * threads - 1 helpers of its own that sleep until mlp__pool_for offers
+ * chunks, and go back to sleep after a short spin, so that while BLAS
+ * runs only BLAS's threads are busy. */
 MLP__HIDDEN mlp_status mlp__pool_create(int threads, mlp__pool **out);
 /* Joins the helpers; accepts NULL. */
 MLP__HIDDEN void mlp__pool_destroy(mlp__pool *pool);
@@ -25,6 +27,9 @@ MLP__HIDDEN int mlp__pool_threads_wanted(void);
 #ifdef MLP_TESTING
 /* Caps mlp__pool_threads_wanted (0: no cap). */
 MLP__HIDDEN void mlp__pool_test_cap(int threads);
+/* With own != 0, pools made from now on start helpers of their own even
+ * where OpenBLAS's workers could take the work. */
+MLP__HIDDEN void mlp__pool_test_own(int own);
 #endif
 
 /* fn over [0, n) in contiguous chunks (a few per thread, each boundary a

@@ -1,9 +1,10 @@
-/* The element-wise work split across the trainer's helper threads: a
- * training run with dropout, Adam or AdamW and l2 gives the same bits with
- * the work on 1 and on 2 threads (BLAS at 2 threads in both: OpenBLAS's
- * products themselves round differently at another thread count), the
- * pool exists only when BLAS uses more than one thread, and its parts
- * cover each element exactly once. */
+/* The element-wise work split across the trainer's pool: a training run
+ * with dropout, Adam or AdamW and l2 gives the same bits with the work on
+ * 1 and on 2 threads, on OpenBLAS's workers and on the pool's own helpers
+ * (BLAS at 2 threads in all: OpenBLAS's products themselves round
+ * differently at another thread count), the pool exists only when BLAS
+ * uses more than one thread, its parts cover each element exactly once
+ * with either team, and OpenBLAS's team runs a job once on each thread. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "blas_team.h"
 #include "network.h"
 #include "par.h"
 #include "pool.h"
@@ -88,20 +90,28 @@ static mlp_network *train_at(int threads, int cap, mlp_optimizer opt, int *pool_
 static void same_bits(mlp_optimizer opt)
 {
     int p1 = -1, p2 = -1, p0 = -1;
-    mlp_network *a, *b, *c;
+    int p3 = -1;
+    mlp_network *a, *b, *c, *d;
     make_data();
     a = train_at(2, 1, opt, &p1);
     b = train_at(2, 0, opt, &p2);
     c = train_at(1, 0, opt, &p0);
+    mlp__pool_test_own(1);
+    d = train_at(2, 0, opt, &p3);
+    mlp__pool_test_own(0);
     mlp__pool_test_cap(0);
     assert_int_equal(p1, 1);
     assert_int_equal(p2, 2);
+    assert_int_equal(p3, 2);
     assert_int_equal(p0, 1); /* one BLAS thread: no pool, no helper thread */
     assert_memory_equal(a->params, b->params, a->n_params * sizeof(float));
     assert_memory_equal(a->opt_state, b->opt_state, a->opt_state_len * sizeof(float));
+    assert_memory_equal(a->params, d->params, a->n_params * sizeof(float));
+    assert_memory_equal(a->opt_state, d->opt_state, a->opt_state_len * sizeof(float));
     mlp_destroy(a);
     mlp_destroy(b);
     mlp_destroy(c);
+    mlp_destroy(d);
 }
 
 static void adam_two_threads(void **state) { (void)state; same_bits(MLP_OPT_ADAM); }
@@ -147,13 +157,16 @@ static void mark(void *ctx, size_t b, size_t e)
     for (size_t i = b; i < e; i++) __atomic_add_fetch(&hits[i], 1, __ATOMIC_RELAXED);
 }
 
-/* Every element once, on any size around the grain and the threshold. */
-static void parts_cover(void **state)
+/* Every element once, on any size around the grain and the threshold,
+ * with the pool's own helpers (own) or OpenBLAS's workers. */
+static void parts_cover_with(int own)
 {
     static unsigned char hits[5000];
     mlp__pool *pool = NULL;
-    (void)state;
+    mlp_set_num_threads(2);
+    mlp__pool_test_own(own);
     assert_int_equal(mlp__pool_create(3, &pool), MLP_OK);
+    mlp__pool_test_own(0);
     assert_int_equal(mlp__pool_threads(pool), 3);
     for (size_t n = 0; n < sizeof hits; n += 97) {
         for (int rep = 0; rep < 3; rep++) {
@@ -166,13 +179,58 @@ static void parts_cover(void **state)
     mlp__pool_destroy(NULL);
 }
 
+static void parts_cover_own(void **state) { (void)state; parts_cover_with(1); }
+static void parts_cover_team(void **state) { (void)state; parts_cover_with(0); }
+
+typedef struct team_seen {
+    int calls;        /* atomic */
+    const void *who[4]; /* atomic stores: each caller's thread_tag() */
+} team_seen;
+
+/* An address of its own on every thread. */
+static const void *thread_tag(void)
+{
+    static _Thread_local char tag;
+    return &tag;
+}
+
+static void note_thread(void *arg)
+{
+    team_seen *t = arg;
+    int k = __atomic_fetch_add(&t->calls, 1, __ATOMIC_RELAXED);
+    if (k < 4) __atomic_store_n(&t->who[k], thread_tag(), __ATOMIC_RELAXED);
+}
+
+/* OpenBLAS's team runs a job once on each of its threads, the caller's
+ * one of them (skipped where its workers cannot take work). */
+static void team_runs_each_thread(void **state)
+{
+    team_seen t = {0};
+    const void *w0, *w1;
+    (void)state;
+    mlp_set_num_threads(2);
+    if (mlp__blas_team_size() == 0) skip();
+    assert_int_equal(mlp__blas_team_size(), 2);
+    for (int rep = 0; rep < 100; rep++) {
+        memset(&t, 0, sizeof t);
+        mlp__blas_team_run(2, note_thread, &t);
+        assert_int_equal(__atomic_load_n(&t.calls, __ATOMIC_RELAXED), 2);
+        w0 = __atomic_load_n(&t.who[0], __ATOMIC_RELAXED);
+        w1 = __atomic_load_n(&t.who[1], __ATOMIC_RELAXED);
+        assert_ptr_not_equal(w0, w1);
+        assert_true(w0 == thread_tag() || w1 == thread_tag());
+    }
+}
+
 int main(void)
 {
     /* Split passes from 16384 elements, below the library's threshold, so
      * that this small network's passes are split at all. */
     mlp__par_test_min(16384);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parts_cover),
+        cmocka_unit_test(parts_cover_own),
+        cmocka_unit_test(parts_cover_team),
+        cmocka_unit_test(team_runs_each_thread),
         cmocka_unit_test(adam_two_threads),
         cmocka_unit_test(adamw_two_threads),
         cmocka_unit_test(sgd_two_threads),
