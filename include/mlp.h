@@ -356,9 +356,11 @@ MLP_API mlp_status mlp_graph_write(const mlp_network *net, FILE *f);
 
 /* The thread count n is also that of training's element-wise work (bias
  * and activation, error terms, dropout, the batch gather, the optimiser's
- * update, finiteness checks): a trainer starts n - 1 helper threads of its
- * own (none at n = 1) when it first trains at n, and they run only between
- * BLAS calls, so training never runs more than n threads at once. That
+ * update, finiteness checks): it runs on OpenBLAS's own n - 1 workers
+ * beside the caller, between BLAS calls (where OpenBLAS cannot take it, as
+ * with another BLAS, a trainer starts n - 1 helper threads of its own when
+ * it first trains at n, which also run only between BLAS calls), so
+ * training never runs more than n threads at once. That
  * work is split by rows, columns or parameter ranges, with no sum
  * reordered: it gives the same bits at every thread count. OpenBLAS's
  * products do not (0.3.21 rounds differently at 1 and 2 threads), so
