@@ -4,9 +4,12 @@
 
 #include "internal.h"
 
-/* Fused epilogue: Z += b (broadcast over rows), A = f(Z). Z, A rows x n. */
+/* Fused epilogue: A = f(Z + b) (b broadcast over rows), Z, A rows x n;
+ * Z itself becomes Z + b when keep_z (or when A is Z), else stays. */
 MLP__HIDDEN void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A,
-                               size_t rows, size_t n);
+                               size_t rows, size_t n, int keep_z);
+/* Whether mlp__act_backward reads Z for act (else A alone serves). */
+MLP__HIDDEN int mlp__act_backward_reads_z(mlp_activation act);
 /* In-place: D *= f'(Z) (A = f(Z) is given for the cheap derivatives). */
 MLP__HIDDEN void mlp__act_backward(mlp_activation act, const float *Z, const float *A, float *D,
                                    size_t count);

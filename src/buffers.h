@@ -5,7 +5,11 @@
 #include "internal.h"
 
 /* Activation storage for one pass over up to `capacity` rows. For layer l:
- * z[l], a[l] are (capacity x n_out(l)). Layers with dropout > 0 (at
+ * z[l], a[l] are (capacity x n_out(l)). After a forward pass z[l] holds
+ * the pre-activation W a + b only where something reads it: the output
+ * layer (the loss) and activations whose derivative needs z (GELU,
+ * softplus); a hidden ReLU, leaky ReLU, sigmoid or tanh layer's z[l] holds
+ * the product W a alone (its f' reads a[l]). Layers with dropout > 0 (at
  * allocation time) also get in_drop[l], the input actually fed to the layer
  * (capacity x n_in(l)), and mask[l], the factors 0 or 1/(1-p) applied. */
 typedef struct mlp__buffers {

@@ -26,18 +26,19 @@ typedef struct bias_act_job {
     const float *b;
     float *Z, *A;
     size_t n;
+    int keep_z;
 } bias_act_job;
 
 static void bias_act_part(void *ctx, size_t r0, size_t r1)
 {
     bias_act_job *j = ctx;
-    mlp__bias_act(j->act, j->b, j->Z + r0 * j->n, j->A + r0 * j->n, r1 - r0, j->n);
+    mlp__bias_act(j->act, j->b, j->Z + r0 * j->n, j->A + r0 * j->n, r1 - r0, j->n, j->keep_z);
 }
 
 void mlp__par_bias_act(mlp__pool *pool, mlp_activation act, const float *b, float *Z, float *A,
-                       size_t rows, size_t n)
+                       size_t rows, size_t n, int keep_z)
 {
-    bias_act_job j = {act, b, Z, A, n};
+    bias_act_job j = {act, b, Z, A, n, keep_z};
     mlp__pool_for(pool, bias_act_part, &j, rows, 1, 2 * min_rows(n));
 }
 

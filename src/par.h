@@ -26,9 +26,10 @@ MLP__HIDDEN size_t mlp__par_min(void);
 MLP__HIDDEN void mlp__par_test_min(size_t min);
 #endif
 
-/* Z += 1 b^T, A = f(Z) over rows x n, split by rows. */
+/* A = f(Z + 1 b^T) over rows x n, split by rows; Z += 1 b^T too when
+ * keep_z (mlp__bias_act). */
 MLP__HIDDEN void mlp__par_bias_act(mlp__pool *pool, mlp_activation act, const float *b, float *Z,
-                                   float *A, size_t rows, size_t n);
+                                   float *A, size_t rows, size_t n, int keep_z);
 /* D = D * mask (mask may be NULL) * f'(Z), over count elements. */
 MLP__HIDDEN void mlp__par_delta(mlp__pool *pool, mlp_activation act, const float *mask,
                                 const float *Z, const float *A, float *D, size_t count);

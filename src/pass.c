@@ -59,8 +59,10 @@ static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__la
                    ly->n_out);
     mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
     t0 = mlp__prof_start(net);
-    /* Z += 1·b^T; A = f(Z), one pass */
-    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out);
+    /* A = f(Z + 1·b^T), one pass; Z += 1·b^T only where Z is read later:
+     * by the loss (the output layer) or by f' (buffers.h) */
+    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out,
+                      ly == &net->layers[net->n_layers - 1] || mlp__act_backward_reads_z(ly->act));
     mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
 
