@@ -1,9 +1,9 @@
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 /* The memory-traffic floor: what the element-wise passes, dropout, the
  * optimiser's update and the batch gather must move, at the speed of a
- * plain copy of the same working set on the same threads. A pass can go no
- * faster than a copy that moves as many bytes, so bytes / copy bandwidth is
- * a floor; with the GEMM floor it bounds the whole step. Two kernels
+ * streaming kernel over the same working set on the same threads. A pass
+ * can go no faster than such a kernel that moves as many bytes, so bytes /
+ * bandwidth is a floor; with the GEMM floor it bounds the whole step. Two kernels
  * are timed, and the faster in bytes per second wins: glibc's memcpy, and
  * an in-place add (y += x, a vectorised loop). A copy's stores to lines it
  * never read cost the cache a read for ownership that its byte count does

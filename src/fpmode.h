@@ -7,7 +7,8 @@
  * speed (benchmarks/README.md, "Subnormal floats"). The compute entry
  * points of mlp.h set flush-to-zero and denormals-are-zero on the calling
  * thread and give the caller its own mode back on return and around the
- * training callback; the pool's helpers keep it set. A value below FLT_MIN
+ * training callback; the pool's helpers keep it set, and so does each
+ * part of a pass run on OpenBLAS's workers (blas_team.c). A value below FLT_MIN
  * then counts as zero, as in TensorFlow's and oneDNN's CPU kernels; other
  * values change only where a flushed one fed into them. OpenBLAS's worker
  * threads take the caller's mode with each product in Debian's build
