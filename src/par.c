@@ -9,15 +9,20 @@
 #ifdef MLP_TESTING
 static size_t test_min;
 void mlp__par_test_min(size_t min) { test_min = min; }
-size_t mlp__par_min(void) { return test_min ? test_min : MLP__PAR_MIN; }
-#else
-size_t mlp__par_min(void) { return MLP__PAR_MIN; }
 #endif
 
-/* Rows a part must have so that it moves at least mlp__par_min() elements. */
-static size_t min_rows(size_t n)
+size_t mlp__par_min(const mlp__pool *pool)
 {
-    size_t min = mlp__par_min();
+#ifdef MLP_TESTING
+    if (test_min) return test_min;
+#endif
+    return mlp__pool_on_blas_team(pool) ? MLP__PAR_MIN_BLAS_TEAM : MLP__PAR_MIN;
+}
+
+/* Rows a part must have so that it moves at least the threshold's elements. */
+static size_t min_rows(const mlp__pool *pool, size_t n)
+{
+    size_t min = mlp__par_min(pool);
     return n ? (min + n - 1) / n : min;
 }
 
@@ -39,7 +44,7 @@ void mlp__par_bias_act(mlp__pool *pool, mlp_activation act, const float *b, floa
                        size_t rows, size_t n, int keep_z)
 {
     bias_act_job j = {act, b, Z, A, n, keep_z};
-    mlp__pool_for(pool, bias_act_part, &j, rows, 1, 2 * min_rows(n));
+    mlp__pool_for(pool, bias_act_part, &j, rows, 1, 2 * min_rows(pool, n));
 }
 
 typedef struct delta_job {
@@ -64,7 +69,7 @@ void mlp__par_delta(mlp__pool *pool, mlp_activation act, const float *mask, cons
                     const float *A, float *D, size_t count)
 {
     delta_job j = {act, mask, Z, A, D};
-    mlp__pool_for(pool, delta_part, &j, count, 16, 2 * mlp__par_min());
+    mlp__pool_for(pool, delta_part, &j, count, 16, 2 * mlp__par_min(pool));
 }
 
 typedef struct dropout_job {
@@ -85,7 +90,7 @@ void mlp__par_dropout(mlp__pool *pool, const mlp__drop_key *key, size_t layer, f
                       const float *In, size_t rows, size_t n, float *mask, float *out)
 {
     dropout_job j = {key, layer, n, p, In, mask, out};
-    mlp__pool_for(pool, dropout_part, &j, rows, 1, min_rows(n));
+    mlp__pool_for(pool, dropout_part, &j, rows, 1, min_rows(pool, n));
 }
 
 typedef struct bias_grad_job {
@@ -116,7 +121,7 @@ void mlp__par_bias_grad(mlp__pool *pool, const float *D, size_t rows, size_t n, 
 {
     bias_grad_job j = {D, rows, n, db, accumulate};
     /* parts of whole cache lines of db; too few columns: one thread */
-    mlp__pool_for(pool, bias_grad_part, &j, n, 16, rows * n >= mlp__par_min() ? 32 : n + 1);
+    mlp__pool_for(pool, bias_grad_part, &j, n, 16, rows * n >= mlp__par_min(pool) ? 32 : n + 1);
 }
 
 typedef struct finite_job {
@@ -133,7 +138,7 @@ static void finite_part(void *ctx, size_t b, size_t e)
 int mlp__par_all_finite(mlp__pool *pool, const float *x, size_t n)
 {
     finite_job j = {x, 1};
-    mlp__pool_for(pool, finite_part, &j, n, 16, 4 * mlp__par_min());
+    mlp__pool_for(pool, finite_part, &j, n, 16, 4 * mlp__par_min(pool));
     return __atomic_load_n(&j.ok, __ATOMIC_RELAXED);
 }
 
@@ -155,5 +160,5 @@ void mlp__par_gather(mlp__pool *pool, const void *src, size_t row_bytes, const s
                      size_t rows, void *dst)
 {
     gather_job j = {src, row_bytes, idx, dst};
-    mlp__pool_for(pool, gather_part, &j, rows, 1, min_rows(row_bytes / sizeof(float) + 1));
+    mlp__pool_for(pool, gather_part, &j, rows, 1, min_rows(pool, row_bytes / sizeof(float) + 1));
 }

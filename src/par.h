@@ -12,15 +12,16 @@
 #include "dropout.h"
 #include "pool.h"
 
-/* Below this many elements (512 KB of floats) a pass runs on the caller
- * alone: handing part of it to another thread costs more than splitting a
- * smaller pass saves (measured with the pool's own helpers in
- * benchmarks/README.md, "On two quiet cores"; on OpenBLAS's workers a
- * quarter of it measured the same). */
+/* The fewest elements a part of a split pass moves. A pool's own helper
+ * wakes onto a core where BLAS's idle worker still spins, so its parts
+ * need 512 KB of floats to pay (benchmarks/README.md, "On two quiet
+ * cores"); OpenBLAS's workers are awake already, and 64 KB parts pay
+ * ("Smaller parts on OpenBLAS's workers"). */
 #define MLP__PAR_MIN 131072
+#define MLP__PAR_MIN_BLAS_TEAM 16384
 
-/* MLP__PAR_MIN, or the tests' own threshold. */
-MLP__HIDDEN size_t mlp__par_min(void);
+/* The threshold for pool's passes (pool may be NULL), or the tests' own. */
+MLP__HIDDEN size_t mlp__par_min(const mlp__pool *pool);
 #ifdef MLP_TESTING
 /* A lower threshold, so that tests split small passes (0: the default). */
 MLP__HIDDEN void mlp__par_test_min(size_t min);

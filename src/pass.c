@@ -97,7 +97,8 @@ void mlp__forward_train(const mlp_network *net, mlp__buffers *buf, const float *
     if (net->in_offset) {
         scale_job job = {net, X, buf->input};
         double t0 = mlp__prof_start(net);
-        mlp__pool_for(net->pool, scale_part, &job, rows, 1, mlp__par_min() / net->sizes[0] + 1);
+        size_t min_rows = mlp__par_min(net->pool) / net->sizes[0] + 1;
+        mlp__pool_for(net->pool, scale_part, &job, rows, 1, min_rows);
         mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         in = buf->input;
     } else {

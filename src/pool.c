@@ -189,6 +189,8 @@ void mlp__pool_destroy(mlp__pool *p)
 
 int mlp__pool_threads(const mlp__pool *p) { return p ? p->threads : 1; }
 
+int mlp__pool_on_blas_team(const mlp__pool *p) { return p && !p->own; }
+
 #ifdef MLP_TESTING
 /* A cap on the pool below BLAS's thread count, so that tests can compare
  * the split element-wise work against the unsplit one under the same

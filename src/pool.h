@@ -20,6 +20,8 @@ MLP__HIDDEN mlp_status mlp__pool_create(int threads, mlp__pool **out);
 MLP__HIDDEN void mlp__pool_destroy(mlp__pool *pool);
 /* The threads the pool runs work on, the caller's included (1 for NULL). */
 MLP__HIDDEN int mlp__pool_threads(const mlp__pool *pool);
+/* Whether the pool's work runs on OpenBLAS's workers (0 for NULL). */
+MLP__HIDDEN int mlp__pool_on_blas_team(const mlp__pool *pool);
 
 /* The threads a trainer's pool should have: BLAS's (mlp_set_num_threads),
  * so that ours and BLAS's, which never run at once, never exceed it. */
