@@ -21,6 +21,7 @@
 #define VAL_FRACTION 0.05
 
 static const size_t sizes[] = {784, 768, 384, 10};
+static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_RELU, MLP_ACT_IDENTITY};
 
 static int fail(const char *what, mlp_status s)
 {
@@ -39,7 +40,6 @@ static double cpu_s(void)
 static mlp_status setup(const float *X, size_t n, int epochs, uint64_t seed, mlp_network **net,
                         mlp_trainer **tr)
 {
-    static const mlp_activation acts[] = {MLP_ACT_RELU, MLP_ACT_RELU, MLP_ACT_IDENTITY};
     mlp_status s;
     if ((s = mlp_create(net, 3, sizes, acts, seed)) != MLP_OK ||
         (s = mlp_set_loss(*net, MLP_LOSS_SOFTMAX_CE)) != MLP_OK ||
@@ -68,7 +68,7 @@ static int floors(int threads, double n_train, double n_val, int epochs, double 
 {
     static const float drop[] = {0.1f, 0.2f, 0.2f};
     bench_floor *f = bench_floor_create(3, sizes, BATCH, 10.0);
-    bench_mem_spec s = {3, sizes, BATCH, drop, 0, 0, 1, 1, 0};
+    bench_mem_spec s = {3, sizes, BATCH, drop, 0, 0, 1, 1, 0, acts};
     double train_ms = 0.0, infer_ms = 0.0, mem[MEM_PARTS];
     const double steps = epochs * n_train / BATCH, val = epochs * n_val / BATCH;
     if (!f) goto nomem;

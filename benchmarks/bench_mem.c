@@ -16,6 +16,7 @@
 
 #include <internal.h>
 #include <mlp.h>
+#include <activation.h> /* which layers store Z + b */
 #include <pool.h> /* the library's own pool: the copy splits as its passes do */
 #include <vec.h>  /* the passes' vector clones, for the copy loop */
 #include <stdlib.h>
@@ -166,8 +167,10 @@ double bench_mem_floor(const bench_mem_spec *s, int threads, int tries, double m
         params += s->sizes[l] * s->sizes[l + 1] + s->sizes[l + 1];
         /* dropout: read the input, write the mask and the dropped input */
         if (drop) add(&ms[MEM_DROPOUT], pass_ms(m, 3 * B * n_in, threads, tries), &failed);
-        /* bias + activation: read Z, write Z and A; bias gradient: read D */
-        add(&ms[MEM_ELEMENTWISE], pass_ms(m, 3 * B * n_out, threads, tries), &failed);
+        /* bias + activation: read Z, write A (and Z + b, read later by the
+         * loss or f', buffers.h); bias gradient: read D */
+        int keep_z = !s->acts || l + 1 == L || mlp__act_backward_reads_z(s->acts[l]);
+        add(&ms[MEM_ELEMENTWISE], pass_ms(m, (2 + keep_z) * B * n_out, threads, tries), &failed);
         add(&ms[MEM_ELEMENTWISE], pass_ms(m, B * n_out, threads, tries), &failed);
         /* the input's error term: read D, Z (and the mask), write D */
         if (l > 0)

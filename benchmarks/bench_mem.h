@@ -2,6 +2,7 @@
 #ifndef MLP_BENCH_MEM_H
 #define MLP_BENCH_MEM_H
 
+#include <mlp.h>
 #include <stddef.h>
 
 enum { MEM_ELEMENTWISE, MEM_DROPOUT, MEM_OPTIMIZER, MEM_DATA, MEM_PARTS };
@@ -16,6 +17,7 @@ typedef struct bench_mem_spec {
     int scaled;            /* input scaling pass */
     int gather;            /* the batch gathered from the data set */
     size_t data_bytes;     /* the data set's size (the gather's working set) */
+    const mlp_activation *acts; /* per layer, or NULL: every layer stores Z + b too */
 } bench_mem_spec;
 
 /* The floats the optimiser moves per parameter: SGD p, g -> p (3),

@@ -321,9 +321,13 @@ static int mem_floor(const options *o, const arch *a, size_t batch, size_t threa
                      int reps, result *r)
 {
     float drop[MAX_SIZES];
+    mlp_activation acts[MAX_SIZES];
     bench_mem_spec s;
     bench_stats st;
-    for (size_t l = 0; l + 1 < a->n; l++) drop[l] = l ? o->dropout : o->input_dropout;
+    for (size_t l = 0; l + 1 < a->n; l++) {
+        drop[l] = l ? o->dropout : o->input_dropout;
+        acts[l] = l + 2 < a->n ? o->act : MLP_ACT_IDENTITY;
+    }
     s.n_layers = a->n - 1;
     s.sizes = a->sizes;
     s.batch = batch;
@@ -333,6 +337,7 @@ static int mem_floor(const options *o, const arch *a, size_t batch, size_t threa
     s.scaled = 0;
     s.gather = 0; /* mlp_trainer_step takes the batch where it lies */
     s.data_bytes = 0;
+    s.acts = acts;
     r->mem_floor_ms = bench_mem_floor(&s, (int)threads, 5, r->mem_ms);
     if (r->mem_floor_ms < 0.0) return -1;
     for (int k = 0; k < reps; k++) t[6 * reps + k] = (t[2 * reps + k] + r->mem_floor_ms) / t[k];
