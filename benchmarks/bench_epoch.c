@@ -67,7 +67,7 @@ static size_t val_rows(size_t n) { return (size_t)(VAL_FRACTION * (double)n + 0.
 static int floors(int threads, double n_train, double n_val, int epochs, double *fl)
 {
     static const float drop[] = {0.1f, 0.2f, 0.2f};
-    bench_floor *f = bench_floor_create(3, sizes, BATCH, 10.0);
+    bench_floor *f = bench_floor_create(3, sizes, BATCH, 0.0f, 10.0);
     bench_mem_spec s = {3, sizes, BATCH, drop, 0, 0, 1, 1, 0, acts};
     double train_ms = 0.0, infer_ms = 0.0, mem[MEM_PARTS];
     const double steps = epochs * n_train / BATCH, val = epochs * n_val / BATCH;

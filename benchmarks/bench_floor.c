@@ -17,6 +17,7 @@ enum { FORM_WHOLE, FORM_PANELS, FORM_LEVEL2 };
 typedef struct product {
     int kind, form;
     int b, n_in, n_out;
+    float dw_beta; /* dW = D^T A + dw_beta dW */
     long inner;
     float *A, *W, *Z, *D, *dW, *dA;
 } product;
@@ -35,8 +36,8 @@ static void run_product(const product *p)
                        p->Z, p->n_out);
             break;
         case F_DW:
-            mlp__sgemm(1, 0, p->n_out, p->n_in, p->b, 1.0f, p->D, p->n_out, p->A, p->n_in, 0.0f,
-                       p->dW, p->n_in);
+            mlp__sgemm(1, 0, p->n_out, p->n_in, p->b, 1.0f, p->D, p->n_out, p->A, p->n_in,
+                       p->dw_beta, p->dW, p->n_in);
             break;
         default:
             mlp__sgemm(0, 0, p->b, p->n_in, p->n_out, 1.0f, p->D, p->n_out, p->W, p->n_in, 0.0f,
@@ -50,9 +51,9 @@ static void run_product(const product *p)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, p->b, p->n_out, p->n_in, 1.0f,
                         p->A, p->n_in, p->W, p->n_in, 0.0f, p->Z, p->n_out);
             break;
-        case F_DW: /* dW (n_out x n_in) = D^T (n_out x b) A (b x n_in) */
+        case F_DW: /* dW (n_out x n_in) = D^T (n_out x b) A (b x n_in) + dw_beta dW */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p->n_out, p->n_in, p->b, 1.0f,
-                        p->D, p->n_out, p->A, p->n_in, 0.0f, p->dW, p->n_in);
+                        p->D, p->n_out, p->A, p->n_in, p->dw_beta, p->dW, p->n_in);
             break;
         default: /* dA (b x n_in) = D (b x n_out) W (n_out x n_in) */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, p->b, p->n_in, p->n_out, 1.0f,
@@ -126,7 +127,8 @@ void bench_floor_destroy(bench_floor *f)
     free(f);
 }
 
-bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, double rep_ms)
+bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, float dw_beta,
+                                double rep_ms)
 {
     bench_floor *f = calloc(1, sizeof *f);
     unsigned seed = 12345u;
@@ -143,6 +145,7 @@ bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t bat
         p.b = (int)batch;
         p.n_in = (int)n_in;
         p.n_out = (int)n_out;
+        p.dw_beta = dw_beta;
         p.A = filled(batch * n_in, &seed);
         p.W = filled(n_out * n_in, &seed);
         p.Z = filled(batch * n_out, &seed);

@@ -12,8 +12,12 @@ typedef struct bench_floor bench_floor;
  * each product up and picks its repetition count so that one repetition of
  * it lasts about rep_ms. Each product takes the fastest of its forms: one
  * cblas_sgemm, the library's small-kernel panels (mlp__sgemm), and at batch
- * 1 its level-2 form (sgemv, or sger for dW). NULL when out of memory. */
-bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, double rep_ms);
+ * 1 its level-2 form (sgemv, or sger for dW). The weight product runs as
+ * the step runs it: dw_beta 0 writes a gradient; plain SGD, fused into the
+ * product, updates W in place with beta = 1 - lr l2, which spares OpenBLAS
+ * the pass that zeroes C for beta = 0. NULL when out of memory. */
+bench_floor *bench_floor_create(size_t n_layers, const size_t *sizes, size_t batch, float dw_beta,
+                                double rep_ms);
 void bench_floor_destroy(bench_floor *f);
 
 /* One repetition: every product timed alone (its calls back to back), the

@@ -387,7 +387,9 @@ static int run_case(const options *o, const arch *a, size_t batch, size_t thread
     if (!X || !Y || !y || !t) goto nomem;
     fill(X, batch * a->sizes[0], &s);
     for (l = 0; l < batch; l++) y[l] = (int32_t)(l * 7 % n_out);
-    if (o->floor && (fl = bench_floor_create(a->n - 1, a->sizes, batch, o->rep_ms)) == NULL)
+    /* plain SGD updates W inside its weight product (l2 = 0 here: beta 1) */
+    if (o->floor && (fl = bench_floor_create(a->n - 1, a->sizes, batch,
+                                             o->opt == MLP_OPT_SGD ? 1.0f : 0.0f, o->rep_ms)) == NULL)
         goto nomem;
 
     /* Library memory: live heap bytes sampled around every call that may
