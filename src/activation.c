@@ -13,11 +13,18 @@
 static inline float geluf(float z) { return 0.5f * z * (1.0f + erff(z * INV_SQRT2)); }
 
 /* One pass over rows x n: z = Z + b; Z = z (when keep_z); A = f(z).
- * Without the store to Z the pass moves two streams instead of three. */
+ * Without the store to Z the pass moves two streams instead of three; in
+ * place (A is Z) one array is read and written, and the loop names one
+ * pointer so that it vectorises without an overlap check. */
 #define BIAS_ACT_LOOP(EXPR)                           \
     for (r = 0; r < rows; r++) {                      \
         float *zr = Z + r * n, *ar = A + r * n;       \
-        if (keep_z) {                                 \
+        if (A == Z) {                                 \
+            for (j = 0; j < n; j++) {                 \
+                float z = ar[j] + b[j];               \
+                ar[j] = (EXPR);                       \
+            }                                         \
+        } else if (keep_z) {                          \
             for (j = 0; j < n; j++) {                 \
                 float z = zr[j] + b[j];               \
                 zr[j] = z;                            \

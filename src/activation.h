@@ -5,7 +5,7 @@
 #include "internal.h"
 
 /* Fused epilogue: A = f(Z + b) (b broadcast over rows), Z, A rows x n;
- * Z itself becomes Z + b when keep_z (or when A is Z), else stays. */
+ * Z itself becomes Z + b when keep_z, else stays (in place, A is Z). */
 MLP__HIDDEN void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A,
                                size_t rows, size_t n, int keep_z);
 /* Whether mlp__act_backward reads Z for act (else A alone serves). */

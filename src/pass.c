@@ -50,7 +50,13 @@ static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__la
                           const float *In, size_t rows, float *Z, float *A)
 {
     const float *W = net->params + ly->w_off, *b = net->params + ly->b_off;
+    /* Z + b is kept only where it is read later: by the loss (the output
+     * layer) or by f' (buffers.h); elsewhere the product goes straight to
+     * A and the activation applies in place, one array read and written */
+    const int keep_z =
+        ly == &net->layers[net->n_layers - 1] || mlp__act_backward_reads_z(ly->act);
     double t0 = mlp__prof_start(net);
+    if (!keep_z) Z = A;
     /* Z = In · W^T (a single row: z = W · in) */
     if (rows == 1)
         mlp__sgemv(0, ly->n_out, ly->n_in, 1.0f, W, ly->n_in, In, 0.0f, Z);
@@ -59,10 +65,8 @@ static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__la
                    ly->n_out);
     mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
     t0 = mlp__prof_start(net);
-    /* A = f(Z + 1·b^T), one pass; Z += 1·b^T only where Z is read later:
-     * by the loss (the output layer) or by f' (buffers.h) */
-    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out,
-                      ly == &net->layers[net->n_layers - 1] || mlp__act_backward_reads_z(ly->act));
+    /* A = f(Z + 1·b^T), one pass */
+    mlp__par_bias_act(pool, ly->act, b, Z, A, rows, ly->n_out, keep_z);
     mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
 
@@ -136,9 +140,11 @@ static void input_delta(const mlp_network *net, const mlp__buffers *buf, size_t 
                    ly->n_in);
     mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
     t0 = mlp__prof_start(net);
-    /* Dp *= mask ⊙ f'(Z_prev), one pass */
+    /* Dp *= mask ⊙ f'(Z_prev), one pass (z[l - 1] holds Z_prev + b only
+     * where f' reads it; buffers.h) */
     mlp__par_delta(net->pool, prev->act,
-                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL, buf->z[l - 1],
+                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL,
+                   mlp__act_backward_reads_z(prev->act) ? buf->z[l - 1] : buf->a[l - 1],
                    buf->a[l - 1], Dp, rows * ly->n_in);
     mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }
