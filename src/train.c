@@ -534,15 +534,17 @@ static size_t target_row_bytes(const mlp_network *net)
     return net->sizes[net->n_layers] * sizeof(float);
 }
 
-static mlp_status check_data(const mlp_network *net, const float *X, const void *targets, size_t n,
-                             const char *what)
+/* pool: the trainer's, for the check of X (NULL: on the caller alone). */
+static mlp_status check_data(const mlp_network *net, mlp__pool *pool, const float *X,
+                             const void *targets, size_t n, const char *what)
 {
     size_t len;
     mlp_status st;
     if (!mlp__mul_ok(n, net->sizes[0], &len) || len > (size_t)-1 / sizeof(float))
         return mlp__fail(MLP_ERR_SIZE, "%s: %zu rows of %zu floats overflow", what, n,
                          net->sizes[0]);
-    st = mlp__check_finite(X, len, what);
+    /* split across the pool; the serial scan only names the culprit */
+    st = mlp__par_all_finite(pool, X, len) ? MLP_OK : mlp__check_finite(X, len, what);
     if (st == MLP_OK)
         st = mlp__check_targets(net, targets, n);
     return st;
@@ -566,7 +568,8 @@ static mlp_status step_prepare(mlp_trainer *tr, const float *X, size_t batch, co
 {
     mlp_network *net = tr->net;
     mlp_optimizer kind = (mlp_optimizer)opt_size(tr, MLP_OPTION_OPTIMIZER);
-    mlp_status st = check_data(net, X, targets, batch, "X");
+    /* the pool of the last step (the first checks on one thread) */
+    mlp_status st = check_data(net, tr->pool, X, targets, batch, "X");
 
     if (st != MLP_OK || (st = refuse_full_batch(tr, "mlp_trainer_step")) != MLP_OK)
         return st;
@@ -785,11 +788,11 @@ static mlp_status run_data_check(const mlp_network *net, const run_data *d)
     if (d->n_val > 0 && (!d->X_val || !d->targets_val))
         return mlp__fail(MLP_ERR_NULL, "mlp_train: %zu validation rows but X_val or targets_val "
                                        "is NULL", d->n_val);
-    if ((st = check_data(net, d->X, d->targets, d->n, "X")) != MLP_OK ||
+    if ((st = check_data(net, net->pool, d->X, d->targets, d->n, "X")) != MLP_OK ||
         (st = mlp__check_weights(d->w, d->n, 1, "weights")) != MLP_OK)
         return st;
     if (d->n_val > 0 &&
-        ((st = check_data(net, d->X_val, d->targets_val, d->n_val, "X_val")) != MLP_OK ||
+        ((st = check_data(net, net->pool, d->X_val, d->targets_val, d->n_val, "X_val")) != MLP_OK ||
          (st = mlp__check_weights(d->w_val, d->n_val, 0, "w_val")) != MLP_OK))
         return st;
     return MLP_OK;
