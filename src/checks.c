@@ -5,6 +5,8 @@
 #include "vec.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 MLP__VEC_CLONES static int all_finite(const float *x, size_t n)
 {
@@ -20,6 +22,28 @@ MLP__VEC_CLONES static int all_finite(const float *x, size_t n)
 }
 
 int mlp__all_finite(const float *x, size_t n) { return all_finite(x, n); }
+
+/* The largest |x[i]|, or INFINITY when some x[i] is not finite. On the
+ * bits: with the sign cleared, IEEE floats order as integers, NaN and
+ * infinity above every finite value; the integer max vectorises, a float
+ * max (NaN-aware) does not. */
+MLP__VEC_CLONES static float max_abs(const float *x, size_t n)
+{
+    size_t i;
+    uint32_t m = 0;
+    float f;
+    for (i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        u &= 0x7fffffffu;
+        m = u > m ? u : m;
+    }
+    if (m >= 0x7f800000u) return INFINITY;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
+float mlp__max_abs(const float *x, size_t n) { return max_abs(x, n); }
 
 mlp_status mlp__check_finite(const float *x, size_t n, const char *what)
 {

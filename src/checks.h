@@ -10,5 +10,7 @@ MLP__HIDDEN mlp_status mlp__check_targets(const mlp_network *net, const void *ta
 MLP__HIDDEN mlp_status mlp__check_finite(const float *x, size_t n, const char *what);
 /* 1 when every x[i] is finite (vectorised, no message). */
 MLP__HIDDEN int mlp__all_finite(const float *x, size_t n);
+/* The largest |x[i]|, INFINITY when some x[i] is not finite (vectorised). */
+MLP__HIDDEN float mlp__max_abs(const float *x, size_t n);
 
 #endif /* MLP_CHECKS_H */

@@ -142,6 +142,31 @@ int mlp__par_all_finite(mlp__pool *pool, const float *x, size_t n)
     return __atomic_load_n(&j.ok, __ATOMIC_RELAXED);
 }
 
+typedef struct max_job {
+    const float *x;
+    uint32_t bits; /* atomic: the largest part's |x| as bits (they order as the values) */
+} max_job;
+
+static void max_part(void *ctx, size_t b, size_t e)
+{
+    max_job *j = ctx;
+    float m = mlp__max_abs(j->x + b, e - b);
+    uint32_t u, cur = __atomic_load_n(&j->bits, __ATOMIC_RELAXED);
+    memcpy(&u, &m, sizeof u);
+    while (u > cur && !__atomic_compare_exchange_n(&j->bits, &cur, u, 1, __ATOMIC_RELAXED,
+                                                   __ATOMIC_RELAXED)) {
+    }
+}
+
+float mlp__par_max_abs(mlp__pool *pool, const float *x, size_t n)
+{
+    max_job j = {x, 0};
+    float m;
+    mlp__pool_for(pool, max_part, &j, n, 16, 4 * mlp__par_min(pool));
+    memcpy(&m, &j.bits, sizeof m);
+    return m;
+}
+
 typedef struct gather_job {
     const char *src;
     size_t row_bytes;

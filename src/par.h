@@ -43,6 +43,8 @@ MLP__HIDDEN void mlp__par_bias_grad(mlp__pool *pool, const float *D, size_t rows
                                     float *db, int accumulate);
 /* Whether every x[i] is finite. */
 MLP__HIDDEN int mlp__par_all_finite(mlp__pool *pool, const float *x, size_t n);
+/* mlp__max_abs over n elements (a max: the same for every split). */
+MLP__HIDDEN float mlp__par_max_abs(mlp__pool *pool, const float *x, size_t n);
 /* dst row r = src row idx[r], rows of row_bytes bytes. */
 MLP__HIDDEN void mlp__par_gather(mlp__pool *pool, const void *src, size_t row_bytes,
                                  const size_t *idx, size_t rows, void *dst);

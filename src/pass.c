@@ -182,40 +182,21 @@ void mlp__backward_hook(mlp_network *net, mlp__buffers *buf, size_t rows, int ac
     }
 }
 
-/* The largest |x[i]|, or INFINITY when some x[i] is not finite. On the
- * bits: with the sign cleared, IEEE floats order as integers, NaN and
- * infinity above every finite value; the integer max vectorises, a float
- * max (NaN-aware) does not. */
-MLP__VEC_CLONES static float max_abs(const float *x, size_t n)
-{
-    size_t i;
-    uint32_t m = 0;
-    float f;
-    for (i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], sizeof u);
-        u &= 0x7fffffffu;
-        m = u > m ? u : m;
-    }
-    if (m >= 0x7f800000u) return INFINITY;
-    memcpy(&f, &m, sizeof f);
-    return f;
-}
-
 /* Whether W = decay W - lr D^T In is sure to stay finite for a finite W,
  * from the small arrays alone: every |(D^T In)_ij| is at most
- * S = sum_r max|D_r| max|In_r|, and when S and lr S stay below 1e30 (half
- * a float ulp at FLT_MAX is 1e31) and |decay| <= 1, neither the products,
+ * S = rows max|D| max|In|, and when S and lr S stay below 1e30 (half a
+ * float ulp at FLT_MAX is 1e31) and |decay| <= 1, neither the products,
  * their sums nor the update can overflow, and finite D and In give no NaN.
- * This spares a pass over W, costly at small batch (benchmarks/README.md). */
-static int update_stays_finite(const float *D, size_t n_out, const float *In, size_t n_in,
-                               size_t rows, float lr, float decay)
+ * This spares a pass over W, costly at small batch (benchmarks/README.md);
+ * the two maxima split across the pool, and a max is the same whatever
+ * the split. */
+static int update_stays_finite(mlp__pool *pool, const float *D, size_t n_out, const float *In,
+                               size_t n_in, size_t rows, float lr, float decay)
 {
-    double S = 0.0;
-    size_t r;
+    double S;
     if (!(fabsf(decay) <= 1.0f)) return 0;
-    for (r = 0; r < rows; r++)
-        S += (double)max_abs(D + r * n_out, n_out) * (double)max_abs(In + r * n_in, n_in);
+    S = (double)rows * (double)mlp__par_max_abs(pool, D, rows * n_out) *
+        (double)mlp__par_max_abs(pool, In, rows * n_in);
     return S < 1e30 && (double)lr * S < 1e30;
 }
 
@@ -256,7 +237,7 @@ static int sgd_backward(mlp_network *net, mlp__buffers *buf, size_t rows, float 
         /* the bound reads rows x (n_in + n_out) floats, the check of W
          * n_out x n_in: the smaller wins (the bound up to batch ~300 here) */
         int sure = rows * (ly->n_in + ly->n_out) < ly->n_in * ly->n_out &&
-                   update_stays_finite(D, ly->n_out, In, ly->n_in, rows, lr, decay);
+                   update_stays_finite(net->pool, D, ly->n_out, In, ly->n_in, rows, lr, decay);
 
         mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
         if (l > 0) input_delta(net, buf, l, rows, D, buf->delta[1 - cur]);
