@@ -8,8 +8,9 @@
 #include "bench_mem.h"
 #include "bench_util.h"
 
-#include <internal.h> /* the allocation seam of the test build (MLP_TESTING) */
-#include <pool.h>     /* the pool cap of the test build */
+#include <activation.h> /* which layers keep Z apart from A */
+#include <internal.h>   /* the allocation seam of the test build (MLP_TESTING) */
+#include <pool.h>       /* the pool cap of the test build */
 #include <math.h>
 #include <mlp.h>
 #include <stdlib.h>
@@ -293,7 +294,10 @@ static size_t workspace_floats(const arch *a, const mlp_activation *acts, size_t
 {
     size_t l, sum = a->sizes[0], widest = 0;
     for (l = 1; l < a->n; l++) {
-        sum += a->sizes[l] * (acts[l - 1] == MLP_ACT_IDENTITY ? 1 : 2);
+        /* Z apart from A only where Z + b is read later (buffers.h) */
+        int own_z = acts[l - 1] != MLP_ACT_IDENTITY &&
+                    (l + 1 == a->n || mlp__act_backward_reads_z(acts[l - 1]));
+        sum += a->sizes[l] * (own_z ? 2 : 1);
         if (a->sizes[l] > widest) widest = a->sizes[l];
     }
     return rows * (sum + 2 * widest);

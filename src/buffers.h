@@ -8,9 +8,9 @@
  * z[l], a[l] are (capacity x n_out(l)). After a forward pass z[l] holds
  * the pre-activation W a + b only where something reads it: the output
  * layer (the loss) and activations whose derivative needs z (GELU,
- * softplus); a hidden ReLU, leaky ReLU, sigmoid or tanh layer leaves z[l]
- * untouched (its product goes to a[l], the activation applies in place,
- * and its f' reads a[l]). Layers with dropout > 0 (at
+ * softplus); a hidden ReLU, leaky ReLU, sigmoid or tanh layer has no z[l]
+ * of its own: z[l] is a[l], where its product goes and the activation
+ * applies in place (its f' reads a[l]), as for identity layers. Layers with dropout > 0 (at
  * allocation time) also get in_drop[l], the input actually fed to the layer
  * (capacity x n_in(l)), and mask[l], the factors 0 or 1/(1-p) applied. */
 typedef struct mlp__buffers {

@@ -1,6 +1,7 @@
 /* Activation workspaces: one block per buffer set, sized for a batch
  * capacity, so that the passes themselves never allocate. */
 #include "buffers.h"
+#include "activation.h"
 #include "guard.h"
 #include "network.h"
 
@@ -38,6 +39,17 @@ static float *take(float **p, size_t rows, size_t width)
     return a;
 }
 
+/* Whether layer l needs z[l] apart from a[l]: where Z + b is read after
+ * the activation (the loss, or f' of GELU and softplus) and A differs from
+ * it. Elsewhere z[l] is a[l] (identity: A is Z + b; the rest compute in
+ * place, buffers.h). */
+static int own_z(const mlp_network *net, size_t l)
+{
+    const mlp__layer *ly = &net->layers[l];
+    return ly->act != MLP_ACT_IDENTITY &&
+           (l + 1 == net->n_layers || mlp__act_backward_reads_z(ly->act));
+}
+
 mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buffers *buf)
 {
     size_t L = net->n_layers, l, total = 0, max_out = 0;
@@ -51,8 +63,8 @@ mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buff
     for (l = 0; l < L; l++) {
         const mlp__layer *ly = &net->layers[l];
         if (ly->n_out > max_out) max_out = ly->n_out;
-        ok &= add_rows(&total, capacity, ly->n_out);                            /* z */
-        if (ly->act != MLP_ACT_IDENTITY) ok &= add_rows(&total, capacity, ly->n_out); /* a */
+        ok &= add_rows(&total, capacity, ly->n_out);                       /* a */
+        if (own_z(net, l)) ok &= add_rows(&total, capacity, ly->n_out); /* z */
         if (ly->dropout > 0.0f) /* in_drop, mask */
             ok &= add_rows(&total, capacity, ly->n_in) && add_rows(&total, capacity, ly->n_in);
     }
@@ -75,9 +87,8 @@ mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buff
     p = b.block;
     for (l = 0; l < L; l++) {
         const mlp__layer *ly = &net->layers[l];
-        b.z[l] = take(&p, capacity, ly->n_out);
-        /* Identity layers keep A in Z's storage: A == Z. */
-        b.a[l] = ly->act != MLP_ACT_IDENTITY ? take(&p, capacity, ly->n_out) : b.z[l];
+        b.a[l] = take(&p, capacity, ly->n_out);
+        b.z[l] = own_z(net, l) ? take(&p, capacity, ly->n_out) : b.a[l];
         if (ly->dropout > 0.0f) {
             b.in_drop[l] = take(&p, capacity, ly->n_in);
             b.mask[l] = take(&p, capacity, ly->n_in);
