@@ -10,9 +10,10 @@
  * layer (the loss) and activations whose derivative needs z (GELU,
  * softplus); a hidden ReLU, leaky ReLU, sigmoid or tanh layer has no z[l]
  * of its own: z[l] is a[l], where its product goes and the activation
- * applies in place (its f' reads a[l]), as for identity layers. Layers with dropout > 0 (at
- * allocation time) also get in_drop[l], the input actually fed to the layer
- * (capacity x n_in(l)), and mask[l], the factors 0 or 1/(1-p) applied. */
+ * applies in place (its f' reads a[l]), as for identity layers. Layers
+ * with dropout > 0 (at allocation time) also get in_drop[l], the input
+ * actually fed to the layer (capacity x n_in(l)), and mask[l], the
+ * factors 0 or 1/(1-p) applied. */
 typedef struct mlp__buffers {
     size_t capacity;
     float *block;       /* one allocation holding every array below */

@@ -20,7 +20,7 @@
 #define MLP__PAR_MIN 131072
 #define MLP__PAR_MIN_BLAS_TEAM 16384
 
-/* The threshold for pool's passes (pool may be NULL), or the tests' own. */
+/* The threshold for the pool's passes (pool may be NULL), or the tests' own. */
 MLP__HIDDEN size_t mlp__par_min(const mlp__pool *pool);
 #ifdef MLP_TESTING
 /* A lower threshold, so that tests split small passes (0: the default). */

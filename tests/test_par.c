@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "blas_team.h"
+#include "checks.h"
 #include "network.h"
 #include "par.h"
 #include "pool.h"
@@ -182,6 +183,45 @@ static void parts_cover_with(int own)
 static void parts_cover_own(void **state) { (void)state; parts_cover_with(1); }
 static void parts_cover_team(void **state) { (void)state; parts_cover_with(0); }
 
+/* The split max of |x| equals the serial one on sizes around the
+ * threshold, with either team, wherever the largest element lies, and is
+ * infinite once any element is not finite (the fused SGD step's overflow
+ * bound rests on both). */
+static void max_abs_with(int own)
+{
+    static float x[70000];
+    static const size_t sizes[] = {1, 37, 4095, 4096, 9838, 29521, 70000};
+    mlp__pool *pool = NULL;
+    uint64_t s = 5;
+    mlp_set_num_threads(2);
+    mlp__pool_test_own(own);
+    assert_int_equal(mlp__pool_create(2, &pool), MLP_OK);
+    mlp__pool_test_own(0);
+    mlp__par_test_min(1024); /* split from 4096 elements */
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = ((float)(s >> 40) / 16777216.0f - 0.5f) * 8.0f;
+    }
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        const size_t n = sizes[k], at[3] = {0, n / 2, n - 1};
+        const float planted[3] = {-100.0f, 100.0f, -INFINITY}, odd[2] = {NAN, INFINITY};
+        for (int p = 0; p < 3; p++) {
+            float keep = x[at[p]];
+            x[at[p]] = planted[p];
+            assert_true(mlp__par_max_abs(pool, x, n) == fabsf(planted[p]));
+            assert_true(mlp__par_max_abs(pool, x, n) == mlp__max_abs(x, n));
+            x[at[p]] = odd[p % 2];
+            assert_true(mlp__par_max_abs(pool, x, n) == INFINITY);
+            x[at[p]] = keep;
+        }
+    }
+    mlp__par_test_min(16384);
+    mlp__pool_destroy(pool);
+}
+
+static void max_abs_own(void **state) { (void)state; max_abs_with(1); }
+static void max_abs_team(void **state) { (void)state; max_abs_with(0); }
+
 typedef struct team_seen {
     int calls;        /* atomic */
     const void *who[4]; /* atomic stores: each caller's thread_tag() */
@@ -224,13 +264,16 @@ static void team_runs_each_thread(void **state)
 
 int main(void)
 {
-    /* Split passes from 16384 elements, below the library's threshold, so
-     * that this small network's passes are split at all. */
+    /* Split passes from 16384 elements with either team (the library
+     * splits from there only on OpenBLAS's workers), so that this small
+     * network's passes are split on the pool's own helpers too. */
     mlp__par_test_min(16384);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parts_cover_own),
         cmocka_unit_test(parts_cover_team),
         cmocka_unit_test(team_runs_each_thread),
+        cmocka_unit_test(max_abs_own),
+        cmocka_unit_test(max_abs_team),
         cmocka_unit_test(adam_two_threads),
         cmocka_unit_test(adamw_two_threads),
         cmocka_unit_test(sgd_two_threads),
