@@ -169,7 +169,7 @@ double bench_mem_floor(const bench_mem_spec *s, int threads, int tries, double m
         if (drop) add(&ms[MEM_DROPOUT], pass_ms(m, 3 * B * n_in, threads, tries), &failed);
         /* bias + activation: read Z, write A (and Z + b, read later by the
          * loss or f', buffers.h); bias gradient: read D */
-        int keep_z = !s->acts || l + 1 == L || mlp__act_backward_reads_z(s->acts[l]);
+        int keep_z = !s->acts || mlp__layer_keeps_z(s->acts[l], l + 1 == L);
         add(&ms[MEM_ELEMENTWISE], pass_ms(m, (2 + keep_z) * B * n_out, threads, tries), &failed);
         add(&ms[MEM_ELEMENTWISE], pass_ms(m, B * n_out, threads, tries), &failed);
         /* the input's error term: read D, Z (and the mask), write D */

@@ -296,7 +296,7 @@ static size_t workspace_floats(const arch *a, const mlp_activation *acts, size_t
     for (l = 1; l < a->n; l++) {
         /* Z apart from A only where Z + b is read later (buffers.h) */
         int own_z = acts[l - 1] != MLP_ACT_IDENTITY &&
-                    (l + 1 == a->n || mlp__act_backward_reads_z(acts[l - 1]));
+                    mlp__layer_keeps_z(acts[l - 1], l + 1 == a->n);
         sum += a->sizes[l] * (own_z ? 2 : 1);
         if (a->sizes[l] > widest) widest = a->sizes[l];
     }

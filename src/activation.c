@@ -96,6 +96,11 @@ int mlp__act_backward_reads_z(mlp_activation act)
     return act == MLP_ACT_GELU || act == MLP_ACT_SOFTPLUS;
 }
 
+int mlp__layer_keeps_z(mlp_activation act, int is_output)
+{
+    return is_output || mlp__act_backward_reads_z(act);
+}
+
 void mlp__bias_act(mlp_activation act, const float *b, float *Z, float *A, size_t rows, size_t n,
                    int keep_z)
 {

@@ -53,8 +53,7 @@ static void layer_forward(const mlp_network *net, mlp__pool *pool, const mlp__la
     /* Z + b is kept only where it is read later: by the loss (the output
      * layer) or by f' (buffers.h); elsewhere the product goes straight to
      * A and the activation applies in place, one array read and written */
-    const int keep_z =
-        ly == &net->layers[net->n_layers - 1] || mlp__act_backward_reads_z(ly->act);
+    const int keep_z = mlp__layer_keeps_z(ly->act, ly == &net->layers[net->n_layers - 1]);
     double t0 = mlp__prof_start(net);
     if (!keep_z) Z = A;
     /* Z = In · W^T (a single row: z = W · in) */
@@ -140,11 +139,10 @@ static void input_delta(const mlp_network *net, const mlp__buffers *buf, size_t 
                    ly->n_in);
     mlp__prof_add(net, MLP_PROFILE_PRODUCTS, t0);
     t0 = mlp__prof_start(net);
-    /* Dp *= mask ⊙ f'(Z_prev), one pass (z[l - 1] holds Z_prev + b only
-     * where f' reads it; buffers.h) */
+    /* Dp *= mask ⊙ f'(Z_prev), one pass (z[l - 1] is a[l - 1] where f'
+     * reads A alone; buffers.h) */
     mlp__par_delta(net->pool, prev->act,
-                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL,
-                   mlp__act_backward_reads_z(prev->act) ? buf->z[l - 1] : buf->a[l - 1],
+                   buf->dropout_on && ly->dropout > 0.0f ? buf->mask[l] : NULL, buf->z[l - 1],
                    buf->a[l - 1], Dp, rows * ly->n_in);
     mlp__prof_add(net, MLP_PROFILE_ELEMENTWISE, t0);
 }

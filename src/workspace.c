@@ -39,15 +39,13 @@ static float *take(float **p, size_t rows, size_t width)
     return a;
 }
 
-/* Whether layer l needs z[l] apart from a[l]: where Z + b is read after
- * the activation (the loss, or f' of GELU and softplus) and A differs from
- * it. Elsewhere z[l] is a[l] (identity: A is Z + b; the rest compute in
- * place, buffers.h). */
+/* Whether layer l needs z[l] apart from a[l]: where Z + b is kept and A
+ * differs from it. Elsewhere z[l] is a[l] (identity: A is Z + b; the rest
+ * compute in place, buffers.h). */
 static int own_z(const mlp_network *net, size_t l)
 {
     const mlp__layer *ly = &net->layers[l];
-    return ly->act != MLP_ACT_IDENTITY &&
-           (l + 1 == net->n_layers || mlp__act_backward_reads_z(ly->act));
+    return ly->act != MLP_ACT_IDENTITY && mlp__layer_keeps_z(ly->act, l + 1 == net->n_layers);
 }
 
 mlp_status mlp__buffers_alloc(const mlp_network *net, size_t capacity, mlp__buffers *buf)
